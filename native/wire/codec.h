@@ -39,8 +39,7 @@ struct DecodedPacket {
 
 // Decodes one datagram (or one stream frame's payload). On error `out` holds what was decoded
 // before the error and must not be used.
-DecodeError decode_packet(std::span<const uint8_t> bytes, const Limits& limits,
-                          DecodedPacket& out);
+DecodeError decode_packet(std::span<const uint8_t> bytes, const Limits& limits, DecodedPacket& out);
 
 // Decodes one message body of a known type (no header). Used by the packet decoder and fuzzers.
 DecodeError decode_message(MessageType type, std::span<const uint8_t> body, const Limits& limits,
