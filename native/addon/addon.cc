@@ -43,6 +43,8 @@ Napi::Value active_closers(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(addon_data(info.Env()).size()));
 }
 
+}  // namespace
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto data = std::make_unique<AddonData>();
   AddonData* raw = data.get();
@@ -51,12 +53,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_add_env_cleanup_hook(env, cleanup_hook, raw);
   exports.Set("activeClosers", Napi::Function::New(env, active_closers));
   RegisterCodec(env, exports);
+  RegisterEngine(env, exports);
   RegisterSim(env, exports);
   return exports;
 }
 
-}  // namespace
-
 }  // namespace constellation::addon
 
-NODE_API_MODULE(constellation, constellation::addon::Init)
+static Napi::Object InitConstellation(Napi::Env env, Napi::Object exports) {
+  return constellation::addon::Init(env, exports);
+}
+
+NODE_API_MODULE(constellation, InitConstellation)

@@ -29,8 +29,10 @@ class AddonData {
 };
 
 AddonData& addon_data(Napi::Env env);
+Napi::Object Init(Napi::Env env, Napi::Object exports);
 
 void RegisterCodec(Napi::Env env, Napi::Object exports);
+void RegisterEngine(Napi::Env env, Napi::Object exports);
 void RegisterSim(Napi::Env env, Napi::Object exports);
 
 }  // namespace constellation::addon
