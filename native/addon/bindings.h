@@ -34,5 +34,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports);
 void RegisterCodec(Napi::Env env, Napi::Object exports);
 void RegisterEngine(Napi::Env env, Napi::Object exports);
 void RegisterSim(Napi::Env env, Napi::Object exports);
+void RegisterTesting(Napi::Env env, Napi::Object exports);
 
 }  // namespace constellation::addon
