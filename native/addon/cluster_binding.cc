@@ -250,9 +250,10 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
     if (!runtime_) {
       tsfn_.Release();
       Napi::Error e = Napi::Error::New(env, error);
-      const char* code = kind == runtime::StartError::kBind     ? "ERR_BIND"
-                         : kind == runtime::StartError::kConfig ? "ERR_INVALID_CONFIG"
-                                                                : "ERR_SYSTEM";
+      const char* code = kind == runtime::StartError::kBind             ? "ERR_BIND"
+                         : kind == runtime::StartError::kConfig         ? "ERR_INVALID_CONFIG"
+                         : kind == runtime::StartError::kRecordTooLarge ? "ERR_METADATA_TOO_LARGE"
+                                                                        : "ERR_SYSTEM";
       e.Set("code", Napi::String::New(env, code));
       throw e;
     }

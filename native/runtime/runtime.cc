@@ -68,7 +68,7 @@ class Runtime::Loop {
   void on_accept(core::TimeMs now);
   void on_conn(uint64_t token, uint32_t events, core::TimeMs now);
   void expire_conns(core::TimeMs now);
-  void finish_outgoing(uint64_t conn_token, bool ok, const std::string& error, core::TimeMs now);
+  void finish_outgoing(uint64_t conn_token, bool ok, std::string error, core::TimeMs now);
   void apply(Command& command, core::TimeMs now);
   void flush(core::TimeMs now);
   void start_stream(core::StreamRequest& request, core::TimeMs now);
@@ -112,6 +112,14 @@ bool Runtime::Loop::open(std::string& error, StartError& kind, wire::Address& bo
   if (!config_error.empty()) {
     error = config_error;
     kind = StartError::kConfig;
+    return false;
+  }
+  const size_t record_bytes = wire::encoded_record_size(options_.local);
+  if (record_bytes > options_.config.max_record_bytes) {
+    error = "the member record is " + std::to_string(record_bytes) +
+            " bytes encoded, more than maxRecordBytes (" +
+            std::to_string(options_.config.max_record_bytes) + ")";
+    kind = StartError::kRecordTooLarge;
     return false;
   }
   int error_number = 0;
@@ -161,7 +169,7 @@ bool Runtime::Loop::open(std::string& error, StartError& kind, wire::Address& bo
   // advertise address; the TypeScript layer picks one).
   wire::MemberRecord local = options_.local;
   local.address = options_.advertise.value_or(bound);
-  if (!options_.advertise) local.address.port = bound.port;
+  if (local.address.port == 0) local.address.port = bound.port;
   try {
     engine_ = std::make_unique<core::Engine>(options_.config, std::move(local), options_.seed);
   } catch (const std::exception& e) {
@@ -380,7 +388,9 @@ void Runtime::Loop::on_conn(uint64_t token, uint32_t events, core::TimeMs now) {
   }
 }
 
-void Runtime::Loop::finish_outgoing(uint64_t conn_token, bool ok, const std::string& error,
+// `error` is taken by value: callers pass the connection's own error, and the connection is
+// destroyed below.
+void Runtime::Loop::finish_outgoing(uint64_t conn_token, bool ok, std::string error,
                                     core::TimeMs now) {
   auto it = conns_.find(conn_token);
   if (it == conns_.end()) return;

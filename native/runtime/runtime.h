@@ -106,7 +106,7 @@ struct Batch {
   std::vector<Completion> completions;
 };
 
-enum class StartError : uint8_t { kNone, kBind, kConfig, kSystem };
+enum class StartError : uint8_t { kNone, kBind, kConfig, kRecordTooLarge, kSystem };
 
 class Runtime {
  public:
