@@ -56,6 +56,14 @@ size_t encoded_size(const Message& message);
 // Bytes of one member record as encoded inside ALIVE and SYNC messages.
 size_t encoded_record_size(const MemberRecord& record);
 
+// What the decoder would say about this message once encoded (kNone: peers will accept it).
+// The encoder writes whatever it is given; callers that take values from outside (the engine's
+// local metadata, the JS API) check them here first: an empty or over-long name or tag key
+// (kBadField / kOversize), a record above `limits` (kOversize), an out-of-range state, address
+// family or user type (kBadField).
+DecodeError validate_message(const Message& message, const Limits& limits);
+DecodeError validate_record(const MemberRecord& record, const Limits& limits);
+
 void encode_header(uint8_t flags, std::vector<uint8_t>& out);
 void encode_message(const Message& message, std::vector<uint8_t>& out);
 

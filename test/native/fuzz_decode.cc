@@ -3,7 +3,8 @@
 // Beyond "no crash, no sanitizer report", every packet that decodes must survive a round trip:
 // re-encoding it and decoding again gives the same messages, the re-encoding is stable, never
 // longer than the input (varints are canonical, so only skipped messages and ignored tails can
-// shrink it), and encoded_size() predicts exactly what encode_message() writes. A violation
+// shrink it), encoded_size() predicts exactly what encode_message() writes, and
+// validate_message() accepts it. A violation
 // aborts, which libFuzzer reports as a crash with the input saved.
 #include <cstdint>
 #include <cstdio>
@@ -33,6 +34,11 @@ void check_packet(std::span<const uint8_t> bytes, const w::Limits& limits) {
   if (packet.messages.empty()) {
     require(packet.skipped_unknown > 0, "an empty packet decoded");
     return;
+  }
+
+  for (const auto& message : packet.messages) {
+    require(w::validate_message(message, limits) == w::DecodeError::kNone,
+            "a decoded message fails validation");
   }
 
   std::vector<uint8_t> encoded;
