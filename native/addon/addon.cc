@@ -56,6 +56,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterCodec(env, exports);
   RegisterEngine(env, exports);
   RegisterSim(env, exports);
+  RegisterCluster(env, exports);
   RegisterTesting(env, exports);
   exports.Set("protocolVersion", Napi::Number::New(env, wire::kProtocolVersion));
   return exports;

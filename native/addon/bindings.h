@@ -34,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports);
 void RegisterCodec(Napi::Env env, Napi::Object exports);
 void RegisterEngine(Napi::Env env, Napi::Object exports);
 void RegisterSim(Napi::Env env, Napi::Object exports);
+void RegisterCluster(Napi::Env env, Napi::Object exports);
 void RegisterTesting(Napi::Env env, Napi::Object exports);
 
 }  // namespace constellation::addon
