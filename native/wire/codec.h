@@ -48,6 +48,8 @@ DecodeError decode_messages(std::span<const uint8_t> bytes, const Limits& limits
                             DecodedPacket& out);
 
 // Decodes one message body of a known type (no header). Used by the packet decoder and fuzzers.
+// A user type (0x80..0xFF) gives a UserMessage; 0 or an unknown type (0x0B..0x7F) is kBadField
+// (the packet decoder skips unknown types before it gets here).
 DecodeError decode_message(MessageType type, std::span<const uint8_t> body, const Limits& limits,
                            Message& out);
 

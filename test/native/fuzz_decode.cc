@@ -47,6 +47,15 @@ void check_packet(std::span<const uint8_t> bytes, const w::Limits& limits) {
     const size_t before = encoded.size();
     w::encode_message(message, encoded);
     require(encoded.size() - before == w::encoded_size(message), "encoded_size mismatch");
+    // decode_message on the body alone gives the same message back.
+    std::span<const uint8_t> entry(encoded.data() + before, encoded.size() - before);
+    size_t header = 2;
+    while (entry[header - 1] & 0x80) ++header;
+    w::Message single;
+    require(w::decode_message(static_cast<w::MessageType>(entry[0]), entry.subspan(header), limits,
+                              single) == w::DecodeError::kNone,
+            "decode_message failed on a re-encoded body");
+    require(single == message, "decode_message changed the message");
   }
   require(encoded == w::encode_packet(packet.messages), "encode_packet differs");
   require(encoded.size() <= bytes.size(), "re-encoding is longer than the input");
