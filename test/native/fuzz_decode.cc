@@ -3,7 +3,8 @@
 // Beyond "no crash, no sanitizer report", every packet that decodes must survive a round trip:
 // re-encoding it and decoding again gives the same messages, the re-encoding is stable, never
 // longer than the input (varints are canonical, so only skipped messages and ignored tails can
-// shrink it), and encoded_size() predicts exactly what encode_message() writes. A violation
+// shrink it), encoded_size() predicts exactly what encode_message() writes, and
+// validate_message() accepts it. A violation
 // aborts, which libFuzzer reports as a crash with the input saved.
 #include <cstdint>
 #include <cstdio>
@@ -35,12 +36,26 @@ void check_packet(std::span<const uint8_t> bytes, const w::Limits& limits) {
     return;
   }
 
+  for (const auto& message : packet.messages) {
+    require(w::validate_message(message, limits) == w::DecodeError::kNone,
+            "a decoded message fails validation");
+  }
+
   std::vector<uint8_t> encoded;
   w::encode_header(packet.messages.size() > 1 ? w::kFlagCompound : 0, encoded);
   for (const auto& message : packet.messages) {
     const size_t before = encoded.size();
     w::encode_message(message, encoded);
     require(encoded.size() - before == w::encoded_size(message), "encoded_size mismatch");
+    // decode_message on the body alone gives the same message back.
+    std::span<const uint8_t> entry(encoded.data() + before, encoded.size() - before);
+    size_t header = 2;
+    while (entry[header - 1] & 0x80) ++header;
+    w::Message single;
+    require(w::decode_message(static_cast<w::MessageType>(entry[0]), entry.subspan(header), limits,
+                              single) == w::DecodeError::kNone,
+            "decode_message failed on a re-encoded body");
+    require(single == message, "decode_message changed the message");
   }
   require(encoded == w::encode_packet(packet.messages), "encode_packet differs");
   require(encoded.size() <= bytes.size(), "re-encoding is longer than the input");

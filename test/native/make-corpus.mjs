@@ -29,7 +29,10 @@ function frame(packet) {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const packets = [];
-for (const file of readdirSync(fixtures).filter((f) => f.endsWith('.hex')).sort()) {
+const files = readdirSync(fixtures)
+  .filter((f) => f.endsWith('.hex'))
+  .sort();
+for (const file of files) {
   const name = file.slice(0, -4);
   const packet = readHex(path.join(fixtures, file));
   packets.push(packet);
