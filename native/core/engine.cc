@@ -43,6 +43,7 @@ const char* stream_kind_name(StreamKind kind) {
   return "unknown";
 }
 
+
 // ---------------------------------------------------------------------------------------------
 // EngineState
 

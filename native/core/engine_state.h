@@ -21,6 +21,7 @@
 #include "core/counters.h"
 #include "core/engine.h"
 #include "core/member_table.h"
+#include "core/packet_writer.h"
 #include "core/probe.h"
 #include "core/record_pool.h"
 #include "core/rng.h"
@@ -97,8 +98,9 @@ class EngineState {
   // ---- gossip.cc ----
   void queue_broadcast(uint32_t index);
   bool broadcast_message(uint32_t index, wire::Message& out) const;
-  void piggyback(wire::PacketBuilder& builder);
-  void send(const wire::Address& to, wire::PacketBuilder& builder);
+  bool add_broadcast(uint32_t index, PacketWriter& packet);
+  void piggyback(PacketWriter& packet);
+  void send(const wire::Address& to, PacketWriter& packet);
   void send_with_piggyback(const wire::Address& to, const wire::Message& first,
                            const wire::Message* second = nullptr);
   void gossip(TimeMs now);
