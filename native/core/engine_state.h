@@ -57,6 +57,7 @@ class EngineState {
   void receive(const wire::Address& from, std::span<const uint8_t> datagram, TimeMs now);
   void dispatch(const wire::Address& from, wire::Message& message, TimeMs now);
   void tick(TimeMs now);
+  void recover_from_stall(TimeMs now);
   TimeMs next_deadline() const;
   void emit(EventKind kind, uint32_t member, TimeMs now);
   MemberInfo info(uint32_t index) const;
@@ -153,6 +154,7 @@ class EngineState {
   TimeMs push_pull_at_ = kNever;
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
+  TimeMs last_tick_ = 0;
   uint32_t next_seq_ = 1;
   uint64_t next_stream_id_ = 1;
   size_t next_seed_ = 0;
