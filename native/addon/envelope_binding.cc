@@ -12,7 +12,8 @@
 //   sealFrame(frame, ...) / openFrame(frame, ...)                    the same for TCP frames
 //   overhead(keyring | null, clusterName) -> bytes seal adds to a packet
 //   reasons -> every reason open can give
-//   benchmark({ packetBytes, keyBytes, iterations }) -> { sealNsPerPacket, openNsPerPacket }
+//   benchmark({ packetBytes, keyBytes, iterations }) -> { sealNsPerPacket, openNsPerPacket,
+//     badKeyNsPerPacket, wrongClusterNsPerPacket, tamperedNsPerPacket, failures, ... }
 //
 // Keyring errors are Errors whose `code` is ERR_KEYRING_<REASON> and whose message names the
 // key by id at most: key bytes never appear in an error.
@@ -277,10 +278,32 @@ Napi::Value Benchmark(const Napi::CallbackInfo& info) {
   }
   const auto open_end = Clock::now();
   const auto ns = [](auto d) { return std::chrono::duration<double, std::nano>(d).count(); };
+  // What refusing costs: another cluster and an unknown key are refused before any
+  // decryption; a changed byte costs the whole decryption.
+  w::Keyring other_ring;
+  key[0] ^= 1;
+  other_ring.add(key);
+  const w::ClusterLabel other_cluster("another");
+  std::vector<uint8_t> tampered = sealed;
+  tampered.back() ^= 1;
+  const auto refusal_ns = [&](const std::vector<uint8_t>& bytes, const w::Keyring& ring,
+                              const w::ClusterLabel& label) {
+    const auto start = Clock::now();
+    for (uint32_t i = 0; i < iterations; ++i) {
+      failures += w::open(bytes, &ring, label, opened) == w::OpenError::kNone;
+    }
+    return ns(Clock::now() - start) / iterations;
+  };
+  const double bad_key_ns = refusal_ns(sealed, other_ring, cluster);
+  const double wrong_cluster_ns = refusal_ns(sealed, ring, other_cluster);
+  const double tampered_ns = refusal_ns(tampered, ring, cluster);
 
   Napi::Object result = Napi::Object::New(env);
   result.Set("sealNsPerPacket", ns(seal_end - seal_start) / iterations);
   result.Set("openNsPerPacket", ns(open_end - seal_end) / iterations);
+  result.Set("badKeyNsPerPacket", bad_key_ns);
+  result.Set("wrongClusterNsPerPacket", wrong_cluster_ns);
+  result.Set("tamperedNsPerPacket", tampered_ns);
   result.Set("sealedBytes", static_cast<double>(sealed.size()));
   result.Set("failures", static_cast<double>(failures));
   result.Set("iterations", static_cast<double>(iterations));
