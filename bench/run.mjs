@@ -28,7 +28,8 @@ export function parseArgs(argv) {
       value = next;
       i++;
     }
-    out[key.slice(2)] = typeof value === 'string' && value !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
+    out[key.slice(2)] =
+      typeof value === 'string' && value !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
   }
   return out;
 }

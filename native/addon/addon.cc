@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "addon/bindings.h"
+#include "wire/messages.h"
 
 namespace constellation::addon {
 
@@ -55,6 +56,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterCodec(env, exports);
   RegisterEngine(env, exports);
   RegisterSim(env, exports);
+  RegisterCluster(env, exports);
+  RegisterTesting(env, exports);
+  RegisterEnvelope(env, exports);
+  exports.Set("protocolVersion", Napi::Number::New(env, wire::kProtocolVersion));
   return exports;
 }
 

@@ -34,5 +34,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports);
 void RegisterCodec(Napi::Env env, Napi::Object exports);
 void RegisterEngine(Napi::Env env, Napi::Object exports);
 void RegisterSim(Napi::Env env, Napi::Object exports);
+void RegisterCluster(Napi::Env env, Napi::Object exports);
+void RegisterTesting(Napi::Env env, Napi::Object exports);
+void RegisterEnvelope(Napi::Env env, Napi::Object exports);
 
 }  // namespace constellation::addon

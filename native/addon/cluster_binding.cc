@@ -1,0 +1,470 @@
+// `addon.NativeCluster`: one runtime (native/runtime) as a JavaScript object. The TypeScript
+// `Cluster` class validates everything before it gets here and owns promises and tokens; this
+// file only converts values and moves batches across threads.
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "addon/bindings.h"
+#include "core/config.h"
+#include "runtime/runtime.h"
+#include "runtime/socket_address.h"
+
+namespace constellation::addon {
+
+namespace {
+
+using runtime::Batch;
+using runtime::Runtime;
+
+std::string hex_id(uint64_t id) {
+  char buffer[17];
+  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(id));
+  return buffer;
+}
+
+double get_number(const Napi::Object& object, const char* key, double fallback) {
+  const Napi::Value value = object.Get(key);
+  return value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+uint64_t get_u64(const Napi::Object& object, const char* key, uint64_t fallback) {
+  const Napi::Value value = object.Get(key);
+  if (value.IsBigInt()) {
+    bool lossless = false;
+    return value.As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  if (value.IsNumber()) {
+    const double d = value.As<Napi::Number>().DoubleValue();
+    return d > 0 ? static_cast<uint64_t>(d) : 0;
+  }
+  return fallback;
+}
+
+std::string get_string(const Napi::Object& object, const char* key) {
+  const Napi::Value value = object.Get(key);
+  return value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
+}
+
+wire::Address parse_address(Napi::Env env, const std::string& ip, double port, const char* what) {
+  const auto address = runtime::parse_ip(ip, static_cast<uint16_t>(port));
+  if (!address || port < 0 || port > 65535 || std::floor(port) != port) {
+    throw Napi::TypeError::New(env, std::string(what) + ": not a numeric IP address and port");
+  }
+  return *address;
+}
+
+wire::Resources read_resources(const Napi::Value& value) {
+  wire::Resources r;
+  if (!value.IsObject()) return r;
+  const Napi::Object o = value.As<Napi::Object>();
+  r.max_instances = static_cast<uint32_t>(get_number(o, "maxInstances", 0));
+  r.current_instances = static_cast<uint32_t>(get_number(o, "currentInstances", 0));
+  r.cpu_total_milli = static_cast<uint32_t>(std::llround(get_number(o, "cpuTotal", 0) * 1000));
+  r.cpu_available_milli =
+      static_cast<uint32_t>(std::llround(get_number(o, "cpuAvailable", 0) * 1000));
+  r.ram_total_mb = static_cast<uint64_t>(get_number(o, "ramTotalMb", 0));
+  r.ram_available_mb = static_cast<uint64_t>(get_number(o, "ramAvailableMb", 0));
+  return r;
+}
+
+wire::Tags read_tags(const Napi::Value& value) {
+  wire::Tags tags;
+  if (!value.IsObject()) return tags;
+  const Napi::Object o = value.As<Napi::Object>();
+  const Napi::Array keys = o.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); ++i) {
+    const Napi::Value key = keys.Get(i);
+    const Napi::Value v = o.Get(key);
+    if (!key.IsString() || !v.IsString()) continue;
+    tags.emplace_back(key.As<Napi::String>().Utf8Value(), v.As<Napi::String>().Utf8Value());
+  }
+  return tags;
+}
+
+// Applies the overrides TypeScript passes (already validated there) to a profile.
+core::Config read_config(Napi::Env env, const Napi::Object& options) {
+  const std::string profile = get_string(options, "profile");
+  core::Config c = profile == "wan"     ? core::Config::wan()
+                   : profile == "local" ? core::Config::local()
+                                        : core::Config::lan();
+  const Napi::Value overrides_value = options.Get("config");
+  if (overrides_value.IsObject()) {
+    const Napi::Object o = overrides_value.As<Napi::Object>();
+    auto ms = [&](const char* key, core::TimeMs& field) {
+      field = static_cast<core::TimeMs>(get_number(o, key, static_cast<double>(field)));
+    };
+    auto u32 = [&](const char* key, uint32_t& field) {
+      field = static_cast<uint32_t>(get_number(o, key, field));
+    };
+    auto size = [&](const char* key, size_t& field) {
+      field = static_cast<size_t>(get_number(o, key, static_cast<double>(field)));
+    };
+    ms("probeIntervalMs", c.probe_interval_ms);
+    ms("probeTimeoutMs", c.probe_timeout_ms);
+    u32("indirectChecks", c.indirect_checks);
+    if (o.Get("tcpFallbackProbe").IsBoolean()) {
+      c.tcp_fallback_probe = o.Get("tcpFallbackProbe").As<Napi::Boolean>().Value();
+    }
+    ms("streamTimeoutMs", c.stream_timeout_ms);
+    u32("retransmitMult", c.retransmit_mult);
+    u32("gossipNodes", c.gossip_nodes);
+    ms("gossipIntervalMs", c.gossip_interval_ms);
+    ms("gossipToTheDeadMs", c.gossip_to_the_dead_ms);
+    u32("suspicionMult", c.suspicion_mult);
+    u32("suspicionMaxTimeoutMult", c.suspicion_max_timeout_mult);
+    u32("awarenessMaxMultiplier", c.awareness_max_multiplier);
+    ms("pushPullIntervalMs", c.push_pull_interval_ms);
+    ms("reconnectIntervalMs", c.reconnect_interval_ms);
+    ms("deadReapMs", c.dead_reap_ms);
+    ms("leftReapMs", c.left_reap_ms);
+    ms("leavePropagateMs", c.leave_propagate_ms);
+    size("mtu", c.mtu);
+    size("maxRecordBytes", c.max_record_bytes);
+    size("maxMembers", c.max_members);
+    size("maxBroadcasts", c.max_broadcasts);
+  }
+  const std::string error = c.validate();
+  if (!error.empty()) throw Napi::RangeError::New(env, "invalid configuration: " + error);
+  return c;
+}
+
+Napi::Object config_to_js(Napi::Env env, const core::Config& c) {
+  Napi::Object o = Napi::Object::New(env);
+  auto num = [&](const char* key, double value) { o.Set(key, Napi::Number::New(env, value)); };
+  num("probeIntervalMs", static_cast<double>(c.probe_interval_ms));
+  num("probeTimeoutMs", static_cast<double>(c.probe_timeout_ms));
+  num("indirectChecks", c.indirect_checks);
+  o.Set("tcpFallbackProbe", Napi::Boolean::New(env, c.tcp_fallback_probe));
+  num("streamTimeoutMs", static_cast<double>(c.stream_timeout_ms));
+  num("retransmitMult", c.retransmit_mult);
+  num("gossipNodes", c.gossip_nodes);
+  num("gossipIntervalMs", static_cast<double>(c.gossip_interval_ms));
+  num("gossipToTheDeadMs", static_cast<double>(c.gossip_to_the_dead_ms));
+  num("suspicionMult", c.suspicion_mult);
+  num("suspicionMaxTimeoutMult", c.suspicion_max_timeout_mult);
+  num("awarenessMaxMultiplier", c.awareness_max_multiplier);
+  num("pushPullIntervalMs", static_cast<double>(c.push_pull_interval_ms));
+  num("reconnectIntervalMs", static_cast<double>(c.reconnect_interval_ms));
+  num("deadReapMs", static_cast<double>(c.dead_reap_ms));
+  num("leftReapMs", static_cast<double>(c.left_reap_ms));
+  num("leavePropagateMs", static_cast<double>(c.leave_propagate_ms));
+  num("mtu", static_cast<double>(c.mtu));
+  num("maxRecordBytes", static_cast<double>(c.max_record_bytes));
+  num("maxMembers", static_cast<double>(c.max_members));
+  num("maxBroadcasts", static_cast<double>(c.max_broadcasts));
+  return o;
+}
+
+Napi::Object record_to_js(Napi::Env env, const wire::MemberRecord& record, wire::MemberState state,
+                          uint64_t incarnation) {
+  Napi::Object m = Napi::Object::New(env);
+  m.Set("id", hex_id(record.id));
+  m.Set("name", record.name);
+  m.Set("address", runtime::format_ip(record.address));
+  m.Set("port", record.address.port);
+  m.Set("state", wire::state_name(state));
+  m.Set("incarnation", Napi::Number::New(env, static_cast<double>(incarnation)));
+  Napi::Object r = Napi::Object::New(env);
+  const wire::Resources& res = record.resources;
+  r.Set("maxInstances", res.max_instances);
+  r.Set("currentInstances", res.current_instances);
+  r.Set("cpuTotal", Napi::Number::New(env, res.cpu_total_milli / 1000.0));
+  r.Set("cpuAvailable", Napi::Number::New(env, res.cpu_available_milli / 1000.0));
+  r.Set("ramTotalMb", Napi::Number::New(env, static_cast<double>(res.ram_total_mb)));
+  r.Set("ramAvailableMb", Napi::Number::New(env, static_cast<double>(res.ram_available_mb)));
+  m.Set("resources", r);
+  Napi::Object tags = Napi::Object::New(env);
+  for (const auto& [key, value] : record.tags) tags.Set(key, value);
+  m.Set("tags", tags);
+  m.Set("protocolVersion", record.versions.current);
+  return m;
+}
+
+Napi::Object view_to_js(Napi::Env env, const runtime::MemberView& view) {
+  Napi::Object m = record_to_js(env, *view.record, view.state, view.incarnation);
+  m.Set("stateChangedAt", Napi::Number::New(env, static_cast<double>(view.state_changed_at)));
+  m.Set("local", Napi::Boolean::New(env, view.is_local));
+  return m;
+}
+
+class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeCluster",
+                       {
+                           InstanceMethod<&NativeCluster::Join>("join"),
+                           InstanceMethod<&NativeCluster::Leave>("leave"),
+                           InstanceMethod<&NativeCluster::Update>("update"),
+                           InstanceMethod<&NativeCluster::ForceLeave>("forceLeave"),
+                           InstanceMethod<&NativeCluster::Shutdown>("shutdown"),
+                           InstanceMethod<&NativeCluster::Running>("running"),
+                           InstanceMethod<&NativeCluster::Members>("members"),
+                           InstanceMethod<&NativeCluster::Member>("member"),
+                           InstanceMethod<&NativeCluster::Stats>("stats"),
+                           InstanceMethod<&NativeCluster::LocalAddress>("localAddress"),
+                           InstanceMethod<&NativeCluster::Ref>("ref"),
+                           InstanceMethod<&NativeCluster::Unref>("unref"),
+                       });
+  }
+
+  // new NativeCluster(options, onBatch)
+  explicit NativeCluster(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeCluster>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject() || !info[1].IsFunction()) {
+      throw Napi::TypeError::New(env, "NativeCluster(options, onBatch)");
+    }
+    const Napi::Object options = info[0].As<Napi::Object>();
+    runtime::RuntimeOptions opts;
+    opts.config = read_config(env, options);
+    opts.local.name = get_string(options, "name");
+    opts.local.id = get_u64(options, "id", 0);
+    opts.local.resources = read_resources(options.Get("resources"));
+    opts.local.tags = read_tags(options.Get("tags"));
+    opts.bind = parse_address(env, get_string(options, "bindIp"),
+                              get_number(options, "bindPort", -1), "bind");
+    if (options.Get("advertiseIp").IsString()) {
+      opts.advertise = parse_address(env, get_string(options, "advertiseIp"),
+                                     get_number(options, "advertisePort", -1), "advertise");
+    }
+    opts.seed = get_u64(options, "seed", 1);
+
+    tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "constellation", 0, 1);
+    // Events never keep the process alive by themselves; the Cluster refs while a command
+    // is pending.
+    tsfn_.Unref(env);
+    Napi::ThreadSafeFunction tsfn = tsfn_;
+    std::string error;
+    runtime::StartError kind = runtime::StartError::kNone;
+    runtime_ = Runtime::start(
+        std::move(opts),
+        [tsfn](Batch&& batch) mutable {
+          auto owned = std::make_unique<Batch>(std::move(batch));
+          Batch* raw = owned.release();  // ownership passes to deliver()
+          if (tsfn.NonBlockingCall(raw, &NativeCluster::deliver) != napi_ok) {
+            std::unique_ptr<Batch> reclaim(raw);  // closing: drop it
+          }
+        },
+        error, kind);
+    if (!runtime_) {
+      tsfn_.Release();
+      Napi::Error e = Napi::Error::New(env, error);
+      const char* code = kind == runtime::StartError::kBind             ? "ERR_BIND"
+                         : kind == runtime::StartError::kConfig         ? "ERR_INVALID_CONFIG"
+                         : kind == runtime::StartError::kRecordTooLarge ? "ERR_METADATA_TOO_LARGE"
+                                                                        : "ERR_SYSTEM";
+      e.Set("code", Napi::String::New(env, code));
+      throw e;
+    }
+    closer_ = addon_data(env).add_closer([runtime = runtime_] { runtime->stop(); });
+  }
+
+  ~NativeCluster() override { stop(Env(), false); }
+
+ private:
+  static void deliver(Napi::Env env, Napi::Function callback, Batch* raw) {
+    std::unique_ptr<Batch> batch(raw);
+    if (env == nullptr || callback.IsEmpty()) return;  // environment going away
+    Napi::Array events = Napi::Array::New(env, batch->events.size());
+    for (size_t i = 0; i < batch->events.size(); ++i) {
+      const runtime::EventOut& e = batch->events[i];
+      Napi::Object m = record_to_js(env, *e.member, e.state, e.incarnation);
+      m.Set("stateChangedAt", Napi::Number::New(env, static_cast<double>(e.at)));
+      Napi::Object event = Napi::Object::New(env);
+      event.Set("type", core::event_name(e.kind));
+      event.Set("member", m);
+      event.Set("at", Napi::Number::New(env, static_cast<double>(e.at)));
+      events.Set(static_cast<uint32_t>(i), event);
+    }
+    Napi::Array completions = Napi::Array::New(env, batch->completions.size());
+    for (size_t i = 0; i < batch->completions.size(); ++i) {
+      const runtime::Completion& c = batch->completions[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("token", Napi::Number::New(env, static_cast<double>(c.token)));
+      o.Set("ok", Napi::Boolean::New(env, c.ok));
+      o.Set("code", c.code);
+      o.Set("message", c.message);
+      Napi::Array details = Napi::Array::New(env, c.details.size());
+      for (size_t d = 0; d < c.details.size(); ++d) {
+        details.Set(static_cast<uint32_t>(d), c.details[d]);
+      }
+      o.Set("details", details);
+      o.Set("value", Napi::Number::New(env, static_cast<double>(c.value)));
+      completions.Set(static_cast<uint32_t>(i), o);
+    }
+    callback.Call({events, completions});
+  }
+
+  void stop(Napi::Env env, bool remove_closer) {
+    if (!runtime_) return;
+    runtime_->stop();
+    if (remove_closer) addon_data(env).remove_closer(closer_);
+    tsfn_.Release();
+    runtime_.reset();
+  }
+
+  Runtime& running_runtime(Napi::Env env) {
+    if (!runtime_ || !runtime_->running()) {
+      Napi::Error e = Napi::Error::New(env, "the cluster is not running");
+      e.Set("code", Napi::String::New(env, "ERR_NOT_RUNNING"));
+      throw e;
+    }
+    return *runtime_;
+  }
+
+  static uint64_t token_of(const Napi::CallbackInfo& info, size_t index) {
+    return static_cast<uint64_t>(info[index].As<Napi::Number>().DoubleValue());
+  }
+
+  // join([{ ip, port }], token)
+  Napi::Value Join(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Runtime& rt = running_runtime(env);
+    if (!info[0].IsArray() || !info[1].IsNumber())
+      throw Napi::TypeError::New(env, "join(seeds, token)");
+    const Napi::Array list = info[0].As<Napi::Array>();
+    std::vector<wire::Address> seeds;
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      const Napi::Value item = list.Get(i);
+      if (!item.IsObject()) throw Napi::TypeError::New(env, "join: seed must be { ip, port }");
+      const Napi::Object seed = item.As<Napi::Object>();
+      seeds.push_back(
+          parse_address(env, get_string(seed, "ip"), get_number(seed, "port", -1), "seed"));
+    }
+    rt.join(std::move(seeds), token_of(info, 1));
+    return env.Undefined();
+  }
+
+  Napi::Value Leave(const Napi::CallbackInfo& info) {
+    running_runtime(info.Env()).leave(token_of(info, 0));
+    return info.Env().Undefined();
+  }
+
+  // update(resources, tags, token)
+  Napi::Value Update(const Napi::CallbackInfo& info) {
+    Runtime& rt = running_runtime(info.Env());
+    rt.update(read_resources(info[0]), read_tags(info[1]), token_of(info, 2));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value ForceLeave(const Napi::CallbackInfo& info) {
+    Runtime& rt = running_runtime(info.Env());
+    rt.force_leave(info[0].As<Napi::String>().Utf8Value(), token_of(info, 1));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Shutdown(const Napi::CallbackInfo& info) {
+    stop(info.Env(), true);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Running(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), runtime_ && runtime_->running());
+  }
+
+  Napi::Value Members(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto snapshot = running_runtime(env).snapshot();
+    Napi::Array out = Napi::Array::New(env, snapshot->members.size());
+    for (size_t i = 0; i < snapshot->members.size(); ++i) {
+      out.Set(static_cast<uint32_t>(i), view_to_js(env, snapshot->members[i]));
+    }
+    return out;
+  }
+
+  Napi::Value Member(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    const auto snapshot = running_runtime(env).snapshot();
+    for (const runtime::MemberView& view : snapshot->members) {
+      if (view.record->name == name) return view_to_js(env, view);
+    }
+    return env.Undefined();
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const runtime::Stats s = running_runtime(env).stats();
+    const core::Counters& c = s.counters;
+    Napi::Object o = Napi::Object::New(env);
+    auto num = [&](Napi::Object& target, const char* key, double v) {
+      target.Set(key, Napi::Number::New(env, v));
+    };
+    num(o, "healthScore", s.health_score);
+    num(o, "incarnation", static_cast<double>(s.incarnation));
+    num(o, "members", static_cast<double>(s.members));
+    num(o, "alive", static_cast<double>(s.alive));
+    num(o, "suspect", static_cast<double>(s.suspect));
+    num(o, "dead", static_cast<double>(s.dead));
+    num(o, "left", static_cast<double>(s.left));
+    num(o, "packetsIn", static_cast<double>(c.packets_in));
+    num(o, "packetsOut", static_cast<double>(c.packets_out));
+    num(o, "bytesIn", static_cast<double>(c.bytes_in));
+    num(o, "bytesOut", static_cast<double>(c.bytes_out));
+    num(o, "probesSent", static_cast<double>(c.probes_sent));
+    num(o, "acksReceived", static_cast<double>(c.acks_received));
+    num(o, "nacksReceived", static_cast<double>(c.nacks_received));
+    num(o, "indirectProbesSent", static_cast<double>(c.indirect_probes_sent));
+    num(o, "tcpPingsRequested", static_cast<double>(c.tcp_pings_requested));
+    num(o, "probeFailures", static_cast<double>(c.probe_failures));
+    num(o, "suspicions", static_cast<double>(c.suspicions));
+    num(o, "refutations", static_cast<double>(c.refutations));
+    num(o, "deaths", static_cast<double>(c.deaths));
+    num(o, "conflicts", static_cast<double>(c.conflicts));
+    num(o, "syncsRequested", static_cast<double>(c.syncs_requested));
+    num(o, "syncsCompleted", static_cast<double>(c.syncs_completed));
+    num(o, "syncsServed", static_cast<double>(c.syncs_served));
+    num(o, "streamsFailed", static_cast<double>(c.streams_failed));
+    num(o, "streamsRefused", static_cast<double>(s.streams_refused));
+    num(o, "udpSendErrors", static_cast<double>(s.udp_send_errors));
+    Napi::Object rejected = Napi::Object::New(env);
+    for (size_t i = 1; i < wire::kDecodeErrorCount; ++i) {
+      num(rejected, wire::error_name(static_cast<wire::DecodeError>(i)),
+          static_cast<double>(c.rejected[i]));
+    }
+    num(rejected, "truncatedDatagram", static_cast<double>(s.udp_truncated));
+    o.Set("rejected", rejected);
+    return o;
+  }
+
+  Napi::Value LocalAddress(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const wire::Address a = running_runtime(env).local_address();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("ip", runtime::format_ip(a));
+    o.Set("port", a.port);
+    return o;
+  }
+
+  Napi::Value Ref(const Napi::CallbackInfo& info) {
+    if (runtime_) tsfn_.Ref(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Unref(const Napi::CallbackInfo& info) {
+    if (runtime_) tsfn_.Unref(info.Env());
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<Runtime> runtime_;
+  Napi::ThreadSafeFunction tsfn_;
+  size_t closer_ = 0;
+};
+
+Napi::Value profile_defaults(const Napi::CallbackInfo& info) {
+  const std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "lan";
+  const core::Config c = name == "wan"     ? core::Config::wan()
+                         : name == "local" ? core::Config::local()
+                                           : core::Config::lan();
+  return config_to_js(info.Env(), c);
+}
+
+}  // namespace
+
+void RegisterCluster(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeCluster", NativeCluster::Define(env));
+  exports.Set("profileDefaults", Napi::Function::New(env, profile_defaults));
+}
+
+}  // namespace constellation::addon

@@ -1,0 +1,591 @@
+#include "runtime/runtime.h"
+
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "runtime/clock.h"
+#include "runtime/fd.h"
+#include "runtime/socket_address.h"
+#include "runtime/stream_conn.h"
+#include "runtime/udp_socket.h"
+#include "wire/codec.h"
+
+namespace constellation::runtime {
+
+namespace {
+
+constexpr uint64_t kWakeToken = 0;
+constexpr uint64_t kUdpToken = 1;
+constexpr uint64_t kListenToken = 2;
+constexpr uint64_t kFirstConnToken = 16;
+// The loop wakes at least this often even with nothing due, to publish counters.
+constexpr core::TimeMs kMaxWaitMs = 250;
+
+std::string describe(const wire::Address& address) {
+  const std::string ip = format_ip(address);
+  if (address.family == wire::Address::Family::kV6) {
+    return "[" + ip + "]:" + std::to_string(address.port);
+  }
+  return ip + ":" + std::to_string(address.port);
+}
+
+}  // namespace
+
+// Everything the I/O thread owns. Only `Runtime::run` (on the I/O thread) touches it after
+// start, except `wake()`, which writes the eventfd.
+class Runtime::Loop {
+ public:
+  Loop(RuntimeOptions options, Sink sink) : options_(std::move(options)), sink_(std::move(sink)) {}
+
+  bool open(std::string& error, StartError& kind, wire::Address& bound);
+  void wake() const {
+    const uint64_t one = 1;
+    // A full eventfd counter still wakes the loop; nothing to do on failure.
+    [[maybe_unused]] const ssize_t n = ::write(wake_fd_.get(), &one, sizeof(one));
+  }
+  void run(Runtime& owner);
+
+ private:
+  struct JoinAttempt {
+    uint64_t token = 0;
+    size_t outstanding = 0;
+    uint64_t answered = 0;
+    std::vector<std::string> failures;
+  };
+
+  void on_wake(Runtime& owner);
+  void on_udp(core::TimeMs now);
+  void on_accept(core::TimeMs now);
+  void on_conn(uint64_t token, uint32_t events, core::TimeMs now);
+  void expire_conns(core::TimeMs now);
+  void finish_outgoing(uint64_t conn_token, bool ok, std::string error, core::TimeMs now);
+  void apply(Command& command, core::TimeMs now);
+  void flush(core::TimeMs now);
+  void start_stream(core::StreamRequest& request, core::TimeMs now);
+  void add_conn(StreamConn conn, uint64_t request_id, bool is_join);
+  void close_conn(uint64_t token);
+  void publish(Runtime& owner, bool members_changed);
+  core::TimeMs wait_ms(core::TimeMs now) const;
+
+  RuntimeOptions options_;
+  Sink sink_;
+  std::unique_ptr<core::Engine> engine_;
+  UdpSocket udp_;
+  UniqueFd listen_fd_;
+  UniqueFd epoll_fd_;
+  UniqueFd wake_fd_;
+
+  struct ConnEntry {
+    StreamConn conn;
+    uint64_t request_id = 0;  // outgoing: the engine's stream request id
+    bool is_join = false;
+  };
+  std::map<uint64_t, ConnEntry> conns_;
+  uint64_t next_conn_token_ = kFirstConnToken;
+  size_t incoming_ = 0;
+  size_t outgoing_ = 0;
+  uint64_t streams_refused_ = 0;
+
+  std::unordered_map<uint64_t, uint64_t> join_of_request_;  // stream request id -> join token
+  std::map<uint64_t, JoinAttempt> joins_;
+  std::vector<uint64_t> leave_tokens_;
+
+  Batch batch_;
+  uint64_t snapshot_version_ = 0;
+  uint64_t published_incarnation_ = 0;
+  // Offset from the monotonic clock to the wall clock, fixed at start, for event times.
+  int64_t wall_offset_ = 0;
+};
+
+bool Runtime::Loop::open(std::string& error, StartError& kind, wire::Address& bound) {
+  const std::string config_error = options_.config.validate();
+  if (!config_error.empty()) {
+    error = config_error;
+    kind = StartError::kConfig;
+    return false;
+  }
+  const size_t record_bytes = wire::encoded_record_size(options_.local);
+  if (record_bytes > options_.config.max_record_bytes) {
+    error = "the member record is " + std::to_string(record_bytes) +
+            " bytes encoded, more than maxRecordBytes (" +
+            std::to_string(options_.config.max_record_bytes) + ")";
+    kind = StartError::kRecordTooLarge;
+    return false;
+  }
+  int error_number = 0;
+  if (!udp_.bind(options_.bind, error, error_number)) {
+    error = "cannot bind UDP " + describe(options_.bind) + ": " + error;
+    kind = StartError::kBind;
+    return false;
+  }
+  bound = udp_.local_address();
+
+  // TCP on the same port number as UDP.
+  const int family = bound.family == wire::Address::Family::kV4 ? AF_INET : AF_INET6;
+  listen_fd_.reset(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  const int one = 1;
+  wire::Address tcp_bind = options_.bind;
+  tcp_bind.port = bound.port;
+  const SockAddr sa = to_sockaddr(tcp_bind);
+  if (!listen_fd_.valid() ||
+      ::setsockopt(listen_fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      ::bind(listen_fd_.get(), sa.get(), sa.length) != 0 || ::listen(listen_fd_.get(), 128) != 0) {
+    error = "cannot bind TCP " + describe(tcp_bind) + ": " + std::strerror(errno);
+    kind = StartError::kBind;
+    return false;
+  }
+
+  epoll_fd_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  wake_fd_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (!epoll_fd_.valid() || !wake_fd_.valid()) {
+    error = std::string("cannot create epoll/eventfd: ") + std::strerror(errno);
+    kind = StartError::kSystem;
+    return false;
+  }
+  auto watch = [this](int fd, uint64_t token) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = token;
+    return ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) == 0;
+  };
+  if (!watch(wake_fd_.get(), kWakeToken) || !watch(udp_.fd(), kUdpToken) ||
+      !watch(listen_fd_.get(), kListenToken)) {
+    error = std::string("epoll_ctl: ") + std::strerror(errno);
+    kind = StartError::kSystem;
+    return false;
+  }
+
+  // The address others use: the advertised one, else the bound one (a wildcard bind needs an
+  // advertise address; the TypeScript layer picks one).
+  wire::MemberRecord local = options_.local;
+  local.address = options_.advertise.value_or(bound);
+  if (local.address.port == 0) local.address.port = bound.port;
+  try {
+    engine_ = std::make_unique<core::Engine>(options_.config, std::move(local), options_.seed);
+  } catch (const std::exception& e) {
+    error = e.what();
+    kind = StartError::kConfig;
+    return false;
+  }
+  wall_offset_ = wall_ms() - monotonic_ms();
+  return true;
+}
+
+core::TimeMs Runtime::Loop::wait_ms(core::TimeMs now) const {
+  core::TimeMs until = std::min(engine_->next_deadline(), now + kMaxWaitMs);
+  for (const auto& [token, entry] : conns_) until = std::min(until, entry.conn.deadline());
+  return std::max<core::TimeMs>(0, until - now);
+}
+
+void Runtime::Loop::run(Runtime& owner) {
+  std::array<epoll_event, 64> events{};
+  publish(owner, true);
+  while (!owner.stopping_.load()) {
+    core::TimeMs now = monotonic_ms();
+    const int n = ::epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()),
+                               static_cast<int>(wait_ms(now)));
+    now = monotonic_ms();
+    for (int i = 0; i < n; ++i) {
+      const uint64_t token = events[static_cast<size_t>(i)].data.u64;
+      const uint32_t what = events[static_cast<size_t>(i)].events;
+      if (token == kWakeToken) {
+        on_wake(owner);
+      } else if (token == kUdpToken) {
+        on_udp(now);
+      } else if (token == kListenToken) {
+        on_accept(now);
+      } else {
+        on_conn(token, what, now);
+      }
+      flush(now);
+    }
+    expire_conns(now);
+    engine_->tick(now);
+    flush(now);
+    if (!leave_tokens_.empty() && engine_->leave_complete()) {
+      for (uint64_t token : leave_tokens_) batch_.completions.push_back(Completion::success(token));
+      leave_tokens_.clear();
+    }
+    const bool changed = !batch_.events.empty() || engine_->incarnation() != published_incarnation_;
+    publish(owner, changed);
+    if (!batch_.events.empty() || !batch_.completions.empty()) {
+      sink_(std::move(batch_));
+      batch_ = Batch{};
+    }
+  }
+  // Commands still queued at stop never run; their promises are settled by the addon.
+}
+
+void Runtime::Loop::on_wake(Runtime& owner) {
+  uint64_t value = 0;
+  [[maybe_unused]] const ssize_t n = ::read(wake_fd_.get(), &value, sizeof(value));
+  std::deque<Command> commands;
+  {
+    std::lock_guard lock(owner.commands_mutex_);
+    commands.swap(owner.commands_);
+  }
+  const core::TimeMs now = monotonic_ms();
+  for (Command& command : commands) {
+    apply(command, now);
+    flush(now);
+  }
+}
+
+void Runtime::Loop::apply(Command& command, core::TimeMs now) {
+  switch (command.kind) {
+    case Command::Kind::kJoin: {
+      engine_->join(command.seeds, now);
+      JoinAttempt attempt;
+      attempt.token = command.token;
+      for (const core::StreamRequest& request : engine_->outputs().streams) {
+        if (request.kind != core::StreamKind::kJoinSync) continue;
+        join_of_request_[request.id] = command.token;
+        ++attempt.outstanding;
+      }
+      if (attempt.outstanding == 0) {
+        batch_.completions.push_back(
+            Completion::failure(command.token, "ERR_JOIN_FAILED", "no seed could be contacted"));
+      } else {
+        joins_[command.token] = std::move(attempt);
+      }
+      break;
+    }
+    case Command::Kind::kLeave:
+      if (!engine_->has_left()) engine_->leave(now);
+      leave_tokens_.push_back(command.token);
+      break;
+    case Command::Kind::kUpdate: {
+      const core::UpdateError result =
+          engine_->update_local(std::move(command.resources), std::move(command.tags), now);
+      if (result == core::UpdateError::kNone) {
+        batch_.completions.push_back(Completion::success(command.token));
+      } else if (result == core::UpdateError::kRecordTooLarge) {
+        batch_.completions.push_back(
+            Completion::failure(command.token, "ERR_METADATA_TOO_LARGE",
+                                "the member record would exceed maxRecordBytes (" +
+                                    std::to_string(options_.config.max_record_bytes) + " bytes)"));
+      } else {
+        batch_.completions.push_back(Completion::failure(command.token, "ERR_NOT_RUNNING",
+                                                         "the member has left the cluster"));
+      }
+      break;
+    }
+    case Command::Kind::kForceLeave: {
+      if (engine_->force_leave(command.name, now)) {
+        batch_.completions.push_back(Completion::success(command.token, 1));
+      } else {
+        batch_.completions.push_back(
+            Completion::failure(command.token, "ERR_FORCE_LEAVE",
+                                "no suspect or dead member named '" + command.name + "'"));
+      }
+      break;
+    }
+  }
+}
+
+void Runtime::Loop::on_udp(core::TimeMs now) {
+  udp_.receive_all([&](const wire::Address& from, std::span<const uint8_t> bytes) {
+    engine_->receive(from, bytes, now);
+  });
+}
+
+void Runtime::Loop::on_accept(core::TimeMs now) {
+  for (;;) {
+    SockAddr from;
+    from.length = sizeof(from.storage);
+    const int fd =
+        ::accept4(listen_fd_.get(), from.get(), &from.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN, or a transient error: wait for the next readiness
+    UniqueFd owned(fd);
+    const auto peer = from_sockaddr(from.get(), from.length);
+    if (!peer || incoming_ >= options_.max_incoming_streams) {
+      ++streams_refused_;
+      continue;  // closed by UniqueFd
+    }
+    add_conn(StreamConn::accepted(std::move(owned), *peer, options_.max_stream_frame_bytes,
+                                  now + options_.config.stream_timeout_ms),
+             0, false);
+  }
+}
+
+void Runtime::Loop::add_conn(StreamConn conn, uint64_t request_id, bool is_join) {
+  const uint64_t token = next_conn_token_++;
+  epoll_event ev{};
+  ev.events = conn.wanted_events();
+  ev.data.u64 = token;
+  if (conn.role() == StreamConn::Role::kIncoming) {
+    ++incoming_;
+  } else {
+    ++outgoing_;
+  }
+  const bool watched = ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, conn.fd(), &ev) == 0;
+  conns_.emplace(token, ConnEntry{std::move(conn), request_id, is_join});
+  if (!watched) {
+    // Never registered: fail it now rather than wait for its deadline.
+    auto& entry = conns_.at(token);
+    if (entry.conn.role() == StreamConn::Role::kOutgoing) {
+      finish_outgoing(token, false, "cannot watch socket", monotonic_ms());
+    } else {
+      close_conn(token);
+    }
+  }
+}
+
+void Runtime::Loop::close_conn(uint64_t token) {
+  auto it = conns_.find(token);
+  if (it == conns_.end()) return;
+  if (it->second.conn.fd() >= 0) {
+    ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, it->second.conn.fd(), nullptr);
+  }
+  if (it->second.conn.role() == StreamConn::Role::kIncoming) {
+    --incoming_;
+  } else {
+    --outgoing_;
+  }
+  conns_.erase(it);
+}
+
+void Runtime::Loop::on_conn(uint64_t token, uint32_t events, core::TimeMs now) {
+  auto it = conns_.find(token);
+  if (it == conns_.end()) return;
+  StreamConn& conn = it->second.conn;
+  StreamConn::Status status = conn.on_ready(events);
+  if (status == StreamConn::Status::kFrameRead && conn.role() == StreamConn::Role::kIncoming) {
+    std::vector<uint8_t> reply = engine_->serve_stream(conn.peer(), conn.frame(), now);
+    status = reply.empty() ? StreamConn::Status::kWritten : conn.send_reply(std::move(reply));
+  }
+  switch (status) {
+    case StreamConn::Status::kPending: {
+      epoll_event ev{};
+      ev.events = conn.wanted_events();
+      ev.data.u64 = token;
+      ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, conn.fd(), &ev);
+      break;
+    }
+    case StreamConn::Status::kFrameRead:  // outgoing: the reply is in
+      finish_outgoing(token, true, {}, now);
+      break;
+    case StreamConn::Status::kWritten:
+      close_conn(token);
+      break;
+    case StreamConn::Status::kFailed:
+      if (conn.role() == StreamConn::Role::kOutgoing) {
+        finish_outgoing(token, false, conn.error(), now);
+      } else {
+        close_conn(token);
+      }
+      break;
+  }
+}
+
+// `error` is taken by value: callers pass the connection's own error, and the connection is
+// destroyed below.
+void Runtime::Loop::finish_outgoing(uint64_t conn_token, bool ok, std::string error,
+                                    core::TimeMs now) {
+  auto it = conns_.find(conn_token);
+  if (it == conns_.end()) return;
+  const uint64_t request_id = it->second.request_id;
+  const wire::Address peer = it->second.conn.peer();
+  bool used = false;
+  if (ok) used = engine_->stream_response(request_id, it->second.conn.frame(), now);
+  if (!used) engine_->stream_failed(request_id, now);
+  close_conn(conn_token);
+
+  auto join = join_of_request_.find(request_id);
+  if (join == join_of_request_.end()) return;
+  const uint64_t join_token = join->second;
+  join_of_request_.erase(join);
+  auto attempt_it = joins_.find(join_token);
+  if (attempt_it == joins_.end()) return;
+  JoinAttempt& attempt = attempt_it->second;
+  if (used) {
+    ++attempt.answered;
+  } else {
+    attempt.failures.push_back(describe(peer) + ": " +
+                               (ok ? std::string("reply did not decode") : error));
+  }
+  if (--attempt.outstanding > 0) return;
+  if (attempt.answered > 0) {
+    batch_.completions.push_back(Completion::success(join_token, attempt.answered));
+  } else {
+    batch_.completions.push_back(Completion::failure(
+        join_token, "ERR_JOIN_FAILED", "no seed answered", std::move(attempt.failures)));
+  }
+  joins_.erase(attempt_it);
+}
+
+void Runtime::Loop::expire_conns(core::TimeMs now) {
+  std::vector<uint64_t> expired;
+  for (const auto& [token, entry] : conns_) {
+    if (entry.conn.deadline() <= now) expired.push_back(token);
+  }
+  for (uint64_t token : expired) {
+    auto it = conns_.find(token);
+    if (it->second.conn.role() == StreamConn::Role::kOutgoing) {
+      finish_outgoing(token, false, "timed out", now);
+    } else {
+      close_conn(token);
+    }
+  }
+}
+
+void Runtime::Loop::start_stream(core::StreamRequest& request, core::TimeMs now) {
+  if (outgoing_ >= options_.max_outgoing_streams) {
+    engine_->stream_failed(request.id, now);
+    return;
+  }
+  StreamConn conn =
+      StreamConn::connect(request.to, std::move(request.frame), options_.max_stream_frame_bytes,
+                          now + options_.config.stream_timeout_ms);
+  const bool is_join = request.kind == core::StreamKind::kJoinSync;
+  if (conn.fd() < 0) {
+    // The connect failed at once (no route, bad address).
+    const uint64_t token = next_conn_token_++;
+    ++outgoing_;
+    conns_.emplace(token, ConnEntry{std::move(conn), request.id, is_join});
+    finish_outgoing(token, false, conns_.at(token).conn.error(), now);
+    return;
+  }
+  add_conn(std::move(conn), request.id, is_join);
+}
+
+void Runtime::Loop::flush(core::TimeMs now) {
+  // Outputs can produce more outputs (a failed stream makes the engine react), so loop until
+  // the engine has nothing more to say.
+  for (int round = 0; round < 8 && !engine_->outputs().empty(); ++round) {
+    core::Outputs out;
+    std::swap(out, engine_->outputs());
+    if (!out.datagrams.empty()) {
+      std::vector<UdpSocket::Outgoing> send;
+      send.reserve(out.datagrams.size());
+      for (const core::Datagram& d : out.datagrams) send.push_back({d.to, d.bytes});
+      udp_.send_all(send);
+    }
+    for (core::StreamRequest& request : out.streams) start_stream(request, now);
+    for (const core::Event& event : out.events) {
+      batch_.events.push_back(
+          {event.kind, event.state, event.incarnation, event.member, event.at + wall_offset_});
+    }
+  }
+}
+
+void Runtime::Loop::publish(Runtime& owner, bool members_changed) {
+  Stats stats;
+  stats.counters = engine_->counters();
+  stats.health_score = engine_->health_score();
+  stats.incarnation = engine_->incarnation();
+  stats.udp_send_errors = udp_.send_errors();
+  stats.udp_truncated = udp_.truncated();
+  stats.streams_refused = streams_refused_;
+  stats.members = engine_->member_count();
+  stats.alive = engine_->count(wire::MemberState::kAlive);
+  stats.suspect = engine_->count(wire::MemberState::kSuspect);
+  stats.dead = engine_->count(wire::MemberState::kDead);
+  stats.left = engine_->count(wire::MemberState::kLeft);
+
+  std::shared_ptr<Snapshot> snapshot;
+  if (members_changed) {
+    snapshot = std::make_shared<Snapshot>();
+    snapshot->version = ++snapshot_version_;
+    snapshot->members.reserve(engine_->member_count());
+    engine_->for_each_member([&](const core::MemberInfo& info) {
+      snapshot->members.push_back({info.record, info.state, info.incarnation,
+                                   info.state_changed_at + wall_offset_, info.is_local});
+    });
+    published_incarnation_ = engine_->incarnation();
+  }
+  std::lock_guard lock(owner.snapshot_mutex_);
+  owner.stats_ = stats;
+  if (snapshot) owner.snapshot_ = std::move(snapshot);
+}
+
+// ---- Runtime ----
+
+std::unique_ptr<Runtime> Runtime::start(RuntimeOptions options, Sink sink, std::string& error,
+                                        StartError& error_kind) {
+  auto runtime = std::make_unique<Runtime>(Key{});
+  runtime->loop_ = std::make_unique<Loop>(std::move(options), std::move(sink));
+  error_kind = StartError::kNone;
+  if (!runtime->loop_->open(error, error_kind, runtime->local_address_)) return nullptr;
+  runtime->snapshot_ = std::make_shared<Snapshot>();
+  runtime->thread_ = std::thread([raw = runtime.get()] { raw->run(); });
+  return runtime;
+}
+
+Runtime::Runtime(Key) {}
+
+Runtime::~Runtime() { stop(); }
+
+void Runtime::run() { loop_->run(*this); }
+
+void Runtime::post(Command command) {
+  {
+    std::lock_guard lock(commands_mutex_);
+    commands_.push_back(std::move(command));
+  }
+  loop_->wake();
+}
+
+void Runtime::join(std::vector<wire::Address> seeds, uint64_t token) {
+  Command command;
+  command.kind = Command::Kind::kJoin;
+  command.token = token;
+  command.seeds = std::move(seeds);
+  post(std::move(command));
+}
+
+void Runtime::leave(uint64_t token) {
+  Command command;
+  command.kind = Command::Kind::kLeave;
+  command.token = token;
+  post(std::move(command));
+}
+
+void Runtime::update(wire::Resources resources, wire::Tags tags, uint64_t token) {
+  Command command;
+  command.kind = Command::Kind::kUpdate;
+  command.token = token;
+  command.resources = resources;
+  command.tags = std::move(tags);
+  post(std::move(command));
+}
+
+void Runtime::force_leave(std::string name, uint64_t token) {
+  Command command;
+  command.kind = Command::Kind::kForceLeave;
+  command.token = token;
+  command.name = std::move(name);
+  post(std::move(command));
+}
+
+void Runtime::stop() {
+  std::lock_guard lock(stop_mutex_);
+  if (stopped_.load()) return;
+  stopping_.store(true);
+  if (loop_) loop_->wake();
+  if (thread_.joinable()) thread_.join();
+  loop_.reset();  // closes the sockets, epoll and eventfd
+  stopped_.store(true);
+}
+
+std::shared_ptr<const Snapshot> Runtime::snapshot() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return snapshot_;
+}
+
+Stats Runtime::stats() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return stats_;
+}
+
+}  // namespace constellation::runtime

@@ -1,0 +1,494 @@
+// The public `Cluster`: one member of a cluster, its protocol running on a native thread.
+import { randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { EventEmitter, on } from 'node:events';
+import { isIP } from 'node:net';
+import {
+  type ClusterOptions,
+  checkResources,
+  checkTags,
+  parseHostPort,
+  profileDefaults,
+  type ResolvedOptions,
+  type Resources,
+  resolveOptions,
+} from './config.js';
+import {
+  BindError,
+  type ConstellationError,
+  InvalidConfigError,
+  JoinFailedError,
+  MetadataTooLargeError,
+  NotRunningError,
+  type SeedFailure,
+  UnknownMemberError,
+} from './errors.js';
+import {
+  type NativeClusterHandle,
+  type NativeCompletion,
+  type NativeEvent,
+  type NativeMember,
+  native,
+} from './native.js';
+
+/** Where a member stands. `left` is a deliberate departure, `dead` a detected failure. */
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
+
+/** One member of the cluster, as this member sees it. A plain, frozen object. */
+export interface Member {
+  /** Random 64-bit id (hex) chosen each time the member's process starts. */
+  readonly id: string;
+  /** The member's name, unique in the cluster. */
+  readonly name: string;
+  /** The IP address others reach it at. */
+  readonly address: string;
+  /** Its UDP and TCP port. */
+  readonly port: number;
+  /** Its state as this member sees it. */
+  readonly state: MemberState;
+  /** Its incarnation: raised by the member to refute suspicion or announce an update. */
+  readonly incarnation: number;
+  /** Its announced resources. */
+  readonly resources: Resources;
+  /** Its announced tags. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Wire protocol version it speaks. */
+  readonly protocolVersion: number;
+  /** When this member last saw its state change (ms since the epoch). */
+  readonly stateChangedAt: number;
+}
+
+/** Kinds of membership events. */
+export type ClusterEventType = 'join' | 'alive' | 'suspect' | 'dead' | 'leave' | 'update' | 'conflict';
+
+/** One membership event, in the order they happened. */
+export interface ClusterEvent {
+  /** What happened: `alive` = back from suspect/dead, `update` = new resources or tags. */
+  readonly type: ClusterEventType;
+  /** The member it happened to, after the change. */
+  readonly member: Member;
+  /** When (ms since the epoch). */
+  readonly at: number;
+}
+
+/** Filters for {@link Cluster.members}. Every given condition must hold. */
+export interface MemberFilter {
+  /** Only members in this state (or any of these states). Default: every state. */
+  state?: MemberState | readonly MemberState[];
+  /** Only members whose tags include every one of these pairs. */
+  tags?: Readonly<Record<string, string>>;
+  /** Only members with at least this many CPUs available. */
+  minCpuAvailable?: number;
+  /** Only members with at least this much RAM available, MiB. */
+  minRamAvailableMb?: number;
+  /** Only members with at least this many free instance slots. */
+  minFreeInstances?: number;
+}
+
+/** Options of {@link Cluster.join}. */
+export interface JoinOptions {
+  /** Further attempts after the first fails. Default 0. */
+  retries?: number;
+  /** Delay before the first retry; doubled each time up to `maxRetryDelayMs`. Default 1000. */
+  retryDelayMs?: number;
+  /** Cap of the retry delay. Default 30000. */
+  maxRetryDelayMs?: number;
+}
+
+/** Counters and gauges of one member. */
+export interface ClusterStats {
+  /** Lifeguard local health: 0 is healthy; higher means this member is missing its own acks. */
+  readonly healthScore: number;
+  /** This member's incarnation. */
+  readonly incarnation: number;
+  /** Members known, ourselves and tombstones included; then by state. */
+  readonly members: number;
+  readonly alive: number;
+  readonly suspect: number;
+  readonly dead: number;
+  readonly left: number;
+  /** UDP traffic. */
+  readonly packetsIn: number;
+  readonly packetsOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Probing. */
+  readonly probesSent: number;
+  readonly acksReceived: number;
+  readonly nacksReceived: number;
+  readonly indirectProbesSent: number;
+  readonly tcpPingsRequested: number;
+  readonly probeFailures: number;
+  /** Suspicion: started by us, refuted by us, declared dead by us, name conflicts refused. */
+  readonly suspicions: number;
+  readonly refutations: number;
+  readonly deaths: number;
+  readonly conflicts: number;
+  /** Anti-entropy over TCP. */
+  readonly syncsRequested: number;
+  readonly syncsCompleted: number;
+  readonly syncsServed: number;
+  readonly streamsFailed: number;
+  readonly streamsRefused: number;
+  readonly udpSendErrors: number;
+  /** Packets dropped because they did not decode, by reason. */
+  readonly rejected: Readonly<Record<string, number>>;
+}
+
+interface Pending {
+  resolve: (completion: NativeCompletion) => void;
+  reject: (error: Error) => void;
+}
+
+const asyncDispose: typeof Symbol.asyncDispose =
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
+  (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
+
+function freezeMember(m: NativeMember): Member {
+  return Object.freeze({
+    id: m.id,
+    name: m.name,
+    address: m.address,
+    port: m.port,
+    state: m.state,
+    incarnation: m.incarnation,
+    resources: Object.freeze(m.resources),
+    tags: Object.freeze(m.tags),
+    protocolVersion: m.protocolVersion,
+    stateChangedAt: m.stateChangedAt,
+  });
+}
+
+function errorFrom(completion: NativeCompletion): ConstellationError {
+  switch (completion.code) {
+    case 'ERR_METADATA_TOO_LARGE':
+      return new MetadataTooLargeError(completion.message);
+    case 'ERR_FORCE_LEAVE':
+      return new UnknownMemberError(completion.message);
+    default:
+      return new NotRunningError(completion.message);
+  }
+}
+
+function randomU64(): bigint {
+  return randomBytes(8).readBigUInt64BE();
+}
+
+/**
+ * One member of a cluster. Start it with {@link Cluster.start}, point it at other members with
+ * {@link Cluster.join}, and listen for membership events. The protocol (probing, suspicion,
+ * gossip) runs on a native thread: a blocked event loop does not make this member look dead.
+ *
+ * The seed system's calls map as: cluster init -> `Cluster.start`, shutdown -> `shutdown`,
+ * is-running -> `running`, registry find -> `member` / `members`, registry update -> `update`,
+ * registry add -> `join`, registry remove -> `forceLeave`, leave -> `leave`.
+ */
+export class Cluster {
+  readonly #emitter = new EventEmitter();
+  readonly #handle: NativeClusterHandle;
+  readonly #options: ResolvedOptions;
+  readonly #pending = new Map<number, Pending>();
+  #nextToken = 1;
+  #running = true;
+  #resources: Resources;
+  #tags: Record<string, string>;
+  readonly #leavePropagateMs: number;
+
+  private constructor(handle: NativeClusterHandle, options: ResolvedOptions) {
+    this.#handle = handle;
+    this.#options = options;
+    this.#resources = options.resources;
+    this.#tags = options.tags;
+    this.#leavePropagateMs = options.config.leavePropagateMs ?? profileDefaults(options.profile).leavePropagateMs;
+  }
+
+  /**
+   * Binds the sockets and starts the protocol thread. Rejects with `ERR_INVALID_CONFIG` (naming
+   * the field), `ERR_BIND` or `ERR_METADATA_TOO_LARGE`.
+   */
+  static async start(options: ClusterOptions): Promise<Cluster> {
+    const resolved = resolveOptions(options);
+    let cluster: Cluster | undefined;
+    const onBatch = (events: NativeEvent[], completions: NativeCompletion[]) => {
+      if (cluster) cluster.#deliver(events, completions);
+    };
+    let handle: NativeClusterHandle;
+    try {
+      handle = new (native().NativeCluster)({ ...resolved, id: randomU64(), seed: randomU64() }, onBatch);
+    } catch (error) {
+      const e = error as Error & { code?: string };
+      const where = `${resolved.bindIp}:${resolved.bindPort}`;
+      if (e.code === 'ERR_BIND') throw new BindError(where, e.message);
+      if (e.code === 'ERR_METADATA_TOO_LARGE') throw new MetadataTooLargeError(e.message);
+      if (e.code === 'ERR_INVALID_CONFIG' || e instanceof RangeError)
+        throw new InvalidConfigError('options', e.message);
+      throw error;
+    }
+    cluster = new Cluster(handle, resolved);
+    return cluster;
+  }
+
+  /** True until `shutdown` (or the end of `leave`). */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** The cluster name given at start. */
+  get clusterName(): string {
+    return this.#options.clusterName;
+  }
+
+  /** The address and port this member is reachable at (the bound port when 0 was asked). */
+  get address(): { readonly host: string; readonly port: number } {
+    const local = this.local;
+    return { host: local.address, port: local.port };
+  }
+
+  /** This member's own record. */
+  get local(): Member {
+    this.#assertRunning();
+    const me = this.#handle.members().find((m) => m.local);
+    if (!me) throw new NotRunningError();
+    return freezeMember(me);
+  }
+
+  /** Lifeguard local health score: 0 is healthy. */
+  get healthScore(): number {
+    return this.stats().healthScore;
+  }
+
+  /**
+   * Joins the cluster through one or more seeds (`host:port`; host names resolve to every
+   * IPv4 and IPv6 address). Resolves with how many seeds answered; rejects with
+   * `ERR_JOIN_FAILED` listing each seed's own error when none answered after every retry.
+   */
+  async join(seeds: readonly string[], options: JoinOptions = {}): Promise<number> {
+    this.#assertRunning();
+    if (!Array.isArray(seeds) || seeds.length === 0) throw new InvalidConfigError('seeds', 'a non-empty array');
+    const parsed = seeds.map((seed, i) => ({ seed, ...parseHostPort(seed, `seeds[${i}]`, false) }));
+    const retries = options.retries ?? 0;
+    const baseDelay = options.retryDelayMs ?? 1000;
+    const maxDelay = options.maxRetryDelayMs ?? 30_000;
+    for (const [field, value] of [
+      ['retries', retries],
+      ['retryDelayMs', baseDelay],
+      ['maxRetryDelayMs', maxDelay],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 0) throw new InvalidConfigError(field, 'a non-negative integer');
+    }
+    let failures: SeedFailure[] = [];
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(maxDelay, baseDelay * 2 ** (attempt - 1))));
+        this.#assertRunning();
+      }
+      failures = [];
+      const targets: { ip: string; port: number; seed: string }[] = [];
+      await Promise.all(
+        parsed.map(async ({ seed, host, port }) => {
+          if (isIP(host)) {
+            targets.push({ ip: host, port, seed });
+            return;
+          }
+          try {
+            for (const { address } of await lookup(host, { all: true })) targets.push({ ip: address, port, seed });
+          } catch (error) {
+            failures.push({ seed, error: (error as Error).message });
+          }
+        }),
+      );
+      if (targets.length > 0) {
+        const result = await this.#command((token) => this.#handle.join(targets, token), false);
+        if (result.ok) return result.value;
+        for (const detail of result.details) failures.push({ seed: seedOf(detail, targets), error: detail });
+      }
+    }
+    throw new JoinFailedError(failures, retries + 1);
+  }
+
+  /** Announces new resources and/or tags (merged over the current ones); raises the incarnation. */
+  async update(change: { resources?: Partial<Resources>; tags?: Readonly<Record<string, string>> }): Promise<void> {
+    this.#assertRunning();
+    if (typeof change !== 'object' || change === null) throw new InvalidConfigError('update', 'an object');
+    const resources = checkResources(change.resources, 'resources', this.#resources);
+    const tags = change.tags === undefined ? this.#tags : checkTags(change.tags, 'tags');
+    const result = await this.#command((token) => this.#handle.update(resources, tags, token), true);
+    if (!result.ok) throw errorFrom(result);
+    this.#resources = resources;
+    this.#tags = tags;
+  }
+
+  /** Marks a suspect or dead member as left everywhere (Serf's force-leave). */
+  async forceLeave(name: string): Promise<void> {
+    this.#assertRunning();
+    if (typeof name !== 'string' || name.length === 0) throw new InvalidConfigError('name', 'a non-empty string');
+    const result = await this.#command((token) => this.#handle.forceLeave(name, token), true);
+    if (!result.ok) throw errorFrom(result);
+  }
+
+  /**
+   * Leaves on purpose: spreads LEAVE so others mark this member `left` (not `dead`), waits for
+   * it to spread (at most `timeoutMs`; default `leavePropagateMs` plus one second), then stops.
+   */
+  async leave(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#assertRunning();
+    const timeoutMs = options.timeoutMs ?? this.#leavePropagateMs + 1000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0)
+      throw new InvalidConfigError('timeoutMs', 'a non-negative integer');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#command((token) => this.#handle.leave(token), true),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+    } finally {
+      if (timer) clearTimeout(timer);
+      await this.shutdown();
+    }
+  }
+
+  /** Stops at once, without telling anyone (others will detect it as dead). Idempotent. */
+  async shutdown(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#handle.shutdown();
+    const error = new NotRunningError('the cluster was shut down');
+    for (const pending of this.#pending.values()) pending.reject(error);
+    this.#pending.clear();
+    this.#emitter.emit('close');
+  }
+
+  /** `await using cluster = await Cluster.start(...)` shuts it down at the end of the scope. */
+  async [asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  /** Members this member knows, ourselves included, filtered. */
+  members(filter: MemberFilter = {}): Member[] {
+    this.#assertRunning();
+    const states = filter.state === undefined ? undefined : new Set(([] as MemberState[]).concat(filter.state));
+    const tags = filter.tags ? Object.entries(filter.tags) : [];
+    const out: Member[] = [];
+    for (const m of this.#handle.members()) {
+      if (states && !states.has(m.state)) continue;
+      if (tags.some(([k, v]) => m.tags[k] !== v)) continue;
+      const r = m.resources;
+      if (filter.minCpuAvailable !== undefined && r.cpuAvailable < filter.minCpuAvailable) continue;
+      if (filter.minRamAvailableMb !== undefined && r.ramAvailableMb < filter.minRamAvailableMb) continue;
+      if (filter.minFreeInstances !== undefined && r.maxInstances - r.currentInstances < filter.minFreeInstances) {
+        continue;
+      }
+      out.push(freezeMember(m));
+    }
+    return out;
+  }
+
+  /** One member by name, or undefined. */
+  member(name: string): Member | undefined {
+    this.#assertRunning();
+    const m = this.#handle.member(name);
+    return m ? freezeMember(m) : undefined;
+  }
+
+  /** Protocol counters and gauges. */
+  stats(): ClusterStats {
+    this.#assertRunning();
+    return this.#handle.stats() as unknown as ClusterStats;
+  }
+
+  /**
+   * Membership events as an async iterator; ends when `signal` aborts or the cluster shuts down.
+   * Events that arrive while the loop body runs are buffered, none is lost.
+   */
+  async *events(options: { signal?: AbortSignal } = {}): AsyncGenerator<ClusterEvent> {
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    options.signal?.addEventListener('abort', stop, { once: true });
+    this.#emitter.once('close', stop);
+    try {
+      for await (const [event] of on(this.#emitter, 'event', { signal: controller.signal })) {
+        yield event as ClusterEvent;
+      }
+    } catch (error) {
+      if ((error as Error).name !== 'AbortError') throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', stop);
+      this.#emitter.off('close', stop);
+    }
+  }
+
+  /** Listens for one type of membership event; the listener gets the member and the whole event. */
+  on(event: ClusterEventType, listener: (member: Member, event: ClusterEvent) => void): this;
+  /** Listens for every membership event, in order. */
+  on(event: 'event', listener: (event: ClusterEvent) => void): this;
+  /** Listens for the cluster shutting down. */
+  on(event: 'close', listener: () => void): this;
+  on(event: ClusterEventType | 'event' | 'close', listener: (...args: never[]) => void): this {
+    this.#emitter.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** As {@link Cluster.on}, for one event only. */
+  once(event: ClusterEventType, listener: (member: Member, event: ClusterEvent) => void): this;
+  once(event: 'event', listener: (event: ClusterEvent) => void): this;
+  once(event: 'close', listener: () => void): this;
+  once(event: ClusterEventType | 'event' | 'close', listener: (...args: never[]) => void): this {
+    this.#emitter.once(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** Removes a listener added with {@link Cluster.on} or {@link Cluster.once}. */
+  off(event: ClusterEventType | 'event' | 'close', listener: (...args: never[]) => void): this {
+    this.#emitter.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  #assertRunning(): void {
+    if (!this.#running) throw new NotRunningError();
+  }
+
+  #command(send: (token: number) => void, rejectOnError: boolean): Promise<NativeCompletion> {
+    const token = this.#nextToken++;
+    return new Promise<NativeCompletion>((resolve, reject) => {
+      this.#pending.set(token, { resolve, reject });
+      // A pending command keeps the process alive until it completes.
+      if (this.#pending.size === 1) this.#handle.ref();
+      try {
+        send(token);
+      } catch (error) {
+        this.#settle(token);
+        reject(error);
+      }
+    }).then((completion) => {
+      if (rejectOnError && !completion.ok) throw errorFrom(completion);
+      return completion;
+    });
+  }
+
+  #settle(token: number): Pending | undefined {
+    const pending = this.#pending.get(token);
+    this.#pending.delete(token);
+    if (pending && this.#pending.size === 0 && this.#running) this.#handle.unref();
+    return pending;
+  }
+
+  #deliver(events: NativeEvent[], completions: NativeCompletion[]): void {
+    for (const e of events) {
+      const event: ClusterEvent = Object.freeze({ type: e.type, member: freezeMember(e.member), at: e.at });
+      this.#emitter.emit(e.type, event.member, event);
+      this.#emitter.emit('event', event);
+    }
+    for (const completion of completions) this.#settle(completion.token)?.resolve(completion);
+  }
+}
+
+// Maps a native "ip:port: error" line back to the seed that produced the address.
+function seedOf(detail: string, targets: readonly { ip: string; port: number; seed: string }[]): string {
+  for (const t of targets) {
+    const prefix = t.ip.includes(':') ? `[${t.ip}]:${t.port}` : `${t.ip}:${t.port}`;
+    if (detail.startsWith(prefix)) return t.seed;
+  }
+  return detail;
+}

@@ -1,0 +1,35 @@
+/**
+ * Constellation: cluster membership and failure detection for Node.js (SWIM with Lifeguard),
+ * with the protocol running on a native thread.
+ *
+ * @packageDocumentation
+ */
+import { native } from './native.js';
+
+export {
+  Cluster,
+  type ClusterEvent,
+  type ClusterEventType,
+  type ClusterStats,
+  type JoinOptions,
+  type Member,
+  type MemberFilter,
+  type MemberState,
+} from './cluster.js';
+export { type ClusterOptions, type Profile, type ProtocolOptions, profileDefaults, type Resources } from './config.js';
+export {
+  BindError,
+  ConstellationError,
+  type ErrorCode,
+  InvalidConfigError,
+  JoinFailedError,
+  MetadataTooLargeError,
+  NotRunningError,
+  type SeedFailure,
+  UnknownMemberError,
+} from './errors.js';
+
+/** The wire protocol version this build speaks; peers must speak the same version. */
+export function protocolVersion(): number {
+  return native().protocolVersion;
+}
