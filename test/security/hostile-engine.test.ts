@@ -91,8 +91,9 @@ describe('forged membership claims', () => {
     expect(net.get('n5').native.incarnation()).toBeGreaterThan(1n);
   });
 
-  it.fails('KNOWN WEAKNESS: a SUSPECT about us at incarnation 2^64-1 never lowers our incarnation', () => {
-    // refute() computes max(accused, ours) + 1, which wraps to 0 (core/membership.cc).
+  it('a SUSPECT about us at incarnation 2^64-1 never lowers our incarnation', () => {
+    // refute() computes max(accused, ours) + 1; incarnations above 2^62 are refused so it
+    // never wraps (core/engine_state.h kMaxIncarnation).
     const a = new TestEngine('a', { incarnation: 5n });
     a.tick(0);
     a.learn(['b'], 0);
@@ -100,17 +101,16 @@ describe('forged membership claims', () => {
     expect(a.native.incarnation()).toBeGreaterThanOrEqual(5n);
   });
 
-  it.fails('KNOWN WEAKNESS: one forged SUSPECT at incarnation 2^64-1 cannot kill a live member', () => {
+  it('one forged SUSPECT at incarnation 2^64-1 cannot kill a live member', () => {
     const net = joined();
     injectAll(net, [suspect('n3', U64_MAX, 'mallory')]);
     net.run(net.now + 120000);
-    // Today: n3 wraps to incarnation 0, nobody accepts its refutation, and it dies everywhere.
     expect(net.events.filter((e) => e.kind === 'dead' && e.name === 'n3')).toEqual([]);
   });
 });
 
 describe('amplification and reflection', () => {
-  it.fails("KNOWN WEAKNESS: a stranger's PING is never answered with more bytes than it carried", () => {
+  it("a stranger's PING is never answered with more bytes than it carried", () => {
     const a = new TestEngine('a');
     a.tick(0);
     // Something to gossip: the piggybacked updates are what inflate the answer.
@@ -125,7 +125,7 @@ describe('amplification and reflection', () => {
     expect(bytesOut).toBeLessThanOrEqual(ping.length);
   });
 
-  it.fails('KNOWN WEAKNESS: a PING_REQ from a stranger never makes us probe a third address', () => {
+  it('a PING_REQ from a stranger never makes us probe a third address', () => {
     const a = new TestEngine('a');
     a.tick(0);
     a.learn(['b', 'c'], 0);
@@ -145,27 +145,29 @@ describe('amplification and reflection', () => {
     expect(sent).not.toContain('198.51.100.5');
   });
 
-  it('PING_REQs from strangers start at most 256 relays at a time', () => {
+  it('PING_REQs from a member start at most 256 relays at a time', () => {
     const a = new TestEngine('a');
     a.tick(0);
-    a.learn(['b'], 0);
+    const targets = Array.from({ length: 400 }, (_, i) => `t${i}`);
+    a.learn(['b', ...targets], 0);
+    const targetAddresses = new Set(targets.map(addressOf));
     let probes = 0;
-    for (let i = 0; i < 5000; i++) {
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i] as string;
       const request = codec.encode([
         {
           type: 'ping_req',
           seq: i,
-          source: 'x',
-          target: `t${i}`,
-          targetAddress: '198.51.100.5',
-          targetPort: 53,
+          source: 'b',
+          target,
+          targetAddress: addressOf(target),
+          targetPort: PORT,
           wantNack: false,
         },
       ]);
-      a.native.receive('192.0.2.77', 9999, request, 1);
-      probes += a.native.drain().datagrams.filter((d: { address: string }) => d.address === '198.51.100.5').length;
+      a.native.receive(addressOf('b'), PORT, request, 1);
+      probes += a.native.drain().datagrams.filter((d: { address: string }) => targetAddresses.has(d.address)).length;
     }
     expect(probes).toBe(256);
-    expect(a.counters().ignoredMessages).toBeGreaterThanOrEqual(5000 - 256);
   });
 });
