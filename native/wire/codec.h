@@ -41,6 +41,12 @@ struct DecodedPacket {
 // before the error and must not be used.
 DecodeError decode_packet(std::span<const uint8_t> bytes, const Limits& limits, DecodedPacket& out);
 
+// Decodes the messages that follow a packet header (what an opened encryption envelope holds).
+// Sets `out.messages` and `out.skipped_unknown`, leaves `out.flags` alone. No message at all ->
+// kTruncated; a type byte of 0 -> kBadField.
+DecodeError decode_messages(std::span<const uint8_t> bytes, const Limits& limits,
+                            DecodedPacket& out);
+
 // Decodes one message body of a known type (no header). Used by the packet decoder and fuzzers.
 DecodeError decode_message(MessageType type, std::span<const uint8_t> body, const Limits& limits,
                            Message& out);

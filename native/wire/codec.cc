@@ -1,0 +1,453 @@
+// Message bodies and packets: the encoder and the decoder of docs/wire.md.
+//
+// Encoding computes a message's exact size first, then writes it in place, so a message costs
+// one buffer growth at most and no intermediate copies. Decoding reads through a ByteReader
+// (byte_reader.h): every length is checked against what remains before anything is allocated.
+#include "wire/codec.h"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include "wire/byte_reader.h"
+#include "wire/varint.h"
+
+namespace constellation::wire {
+
+namespace {
+
+// The smallest encodings, used to bound element counts by the bytes that remain before a
+// vector is reserved: a count larger than remaining / minimum cannot be honest.
+constexpr size_t kMinTagBytes = 3;  // key length 1, one key byte, value length 0
+// name (len + 1 byte) + id 8 + address (family + 4 + port 2) + state 1 + incarnation 1 +
+// versions 3 + resources 6 x 1 + tag count 1.
+constexpr size_t kMinRecordBytes = 2 + 8 + 7 + 1 + 1 + 3 + 6 + 1;
+
+size_t record_limit(const Limits& limits) {
+  return std::min(limits.max_record_bytes, kMaxRecordBytesCeiling);
+}
+
+bool is_known_type(uint8_t type) {
+  return type >= static_cast<uint8_t>(MessageType::kPing) &&
+         type <= static_cast<uint8_t>(MessageType::kSyncResponse);
+}
+
+bool is_user_type(uint8_t type) { return type >= static_cast<uint8_t>(MessageType::kUserFirst); }
+
+// ---- sizes ---------------------------------------------------------------------------------
+
+size_t string_size(const std::string& s) { return varint_size(s.size()) + s.size(); }
+
+size_t address_bytes(const Address& a) { return a.family == Address::Family::kV6 ? 16 : 4; }
+
+size_t address_size(const Address& a) { return 1 + address_bytes(a) + 2; }
+
+size_t resources_size(const Resources& r) {
+  return varint_size(r.max_instances) + varint_size(r.current_instances) +
+         varint_size(r.cpu_total_milli) + varint_size(r.cpu_available_milli) +
+         varint_size(r.ram_total_mb) + varint_size(r.ram_available_mb);
+}
+
+size_t record_size(const MemberRecord& m) {
+  size_t size = string_size(m.name) + 8 + address_size(m.address) + 1 + varint_size(m.incarnation) +
+                3 + resources_size(m.resources) + varint_size(m.tags.size());
+  for (const auto& [key, value] : m.tags) size += string_size(key) + string_size(value);
+  return size;
+}
+
+size_t members_size(const std::vector<MemberRecord>& members) {
+  size_t size = 1 + varint_size(members.size());
+  for (const auto& m : members) size += record_size(m);
+  return size;
+}
+
+size_t body_size(const Ping& m) {
+  return varint_size(m.seq) + string_size(m.source) + string_size(m.target);
+}
+size_t body_size(const Ack& m) { return varint_size(m.seq) + string_size(m.source); }
+size_t body_size(const Nack& m) { return varint_size(m.seq) + string_size(m.source); }
+size_t body_size(const PingReq& m) {
+  return varint_size(m.seq) + string_size(m.source) + string_size(m.target) +
+         address_size(m.target_address) + 1;
+}
+size_t body_size(const Alive& m) { return record_size(m.member); }
+size_t body_size(const Suspect& m) {
+  return varint_size(m.incarnation) + string_size(m.target) + string_size(m.from);
+}
+size_t body_size(const Dead& m) {
+  return varint_size(m.incarnation) + string_size(m.target) + string_size(m.from);
+}
+size_t body_size(const Leave& m) { return varint_size(m.incarnation) + string_size(m.name); }
+size_t body_size(const SyncRequest& m) { return members_size(m.members); }
+size_t body_size(const SyncResponse& m) { return members_size(m.members); }
+size_t body_size(const UserMessage& m) { return m.payload.size(); }
+
+// ---- writers -------------------------------------------------------------------------------
+
+uint8_t* write_string(const std::string& s, uint8_t* p) {
+  p = write_varint(s.size(), p);
+  if (!s.empty()) std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+uint8_t* write_address(const Address& a, uint8_t* p) {
+  *p++ = static_cast<uint8_t>(a.family);
+  const size_t n = address_bytes(a);
+  std::memcpy(p, a.bytes.data(), n);
+  return write_be16(a.port, p + n);
+}
+
+uint8_t* write_record(const MemberRecord& m, uint8_t* p) {
+  p = write_string(m.name, p);
+  p = write_be64(m.id, p);
+  p = write_address(m.address, p);
+  *p++ = static_cast<uint8_t>(m.state);
+  p = write_varint(m.incarnation, p);
+  *p++ = m.versions.min;
+  *p++ = m.versions.max;
+  *p++ = m.versions.current;
+  const Resources& r = m.resources;
+  p = write_varint(r.max_instances, p);
+  p = write_varint(r.current_instances, p);
+  p = write_varint(r.cpu_total_milli, p);
+  p = write_varint(r.cpu_available_milli, p);
+  p = write_varint(r.ram_total_mb, p);
+  p = write_varint(r.ram_available_mb, p);
+  p = write_varint(m.tags.size(), p);
+  for (const auto& [key, value] : m.tags) {
+    p = write_string(key, p);
+    p = write_string(value, p);
+  }
+  return p;
+}
+
+uint8_t* write_members(bool join, const std::vector<MemberRecord>& members, uint8_t* p) {
+  *p++ = join ? 1 : 0;
+  p = write_varint(members.size(), p);
+  for (const auto& m : members) p = write_record(m, p);
+  return p;
+}
+
+uint8_t* write_body(const Ping& m, uint8_t* p) {
+  p = write_varint(m.seq, p);
+  p = write_string(m.source, p);
+  return write_string(m.target, p);
+}
+uint8_t* write_body(const Ack& m, uint8_t* p) {
+  return write_string(m.source, write_varint(m.seq, p));
+}
+uint8_t* write_body(const Nack& m, uint8_t* p) {
+  return write_string(m.source, write_varint(m.seq, p));
+}
+uint8_t* write_body(const PingReq& m, uint8_t* p) {
+  p = write_varint(m.seq, p);
+  p = write_string(m.source, p);
+  p = write_string(m.target, p);
+  p = write_address(m.target_address, p);
+  *p++ = m.want_nack ? 1 : 0;
+  return p;
+}
+uint8_t* write_body(const Alive& m, uint8_t* p) { return write_record(m.member, p); }
+uint8_t* write_body(const Suspect& m, uint8_t* p) {
+  p = write_varint(m.incarnation, p);
+  p = write_string(m.target, p);
+  return write_string(m.from, p);
+}
+uint8_t* write_body(const Dead& m, uint8_t* p) {
+  p = write_varint(m.incarnation, p);
+  p = write_string(m.target, p);
+  return write_string(m.from, p);
+}
+uint8_t* write_body(const Leave& m, uint8_t* p) {
+  return write_string(m.name, write_varint(m.incarnation, p));
+}
+uint8_t* write_body(const SyncRequest& m, uint8_t* p) {
+  return write_members(m.join, m.members, p);
+}
+uint8_t* write_body(const SyncResponse& m, uint8_t* p) {
+  return write_members(m.join, m.members, p);
+}
+uint8_t* write_body(const UserMessage& m, uint8_t* p) {
+  if (!m.payload.empty()) std::memcpy(p, m.payload.data(), m.payload.size());
+  return p + m.payload.size();
+}
+
+size_t message_body_size(const Message& message) {
+  return std::visit([](const auto& m) { return body_size(m); }, message);
+}
+
+// ---- readers -------------------------------------------------------------------------------
+
+void read_name(ByteReader& r, std::string& out) { r.string(out, 1, kMaxNameBytes); }
+
+bool read_bool(ByteReader& r) {
+  const uint8_t value = r.u8();
+  if (value > 1) r.fail(DecodeError::kBadField);
+  return value == 1;
+}
+
+void read_address(ByteReader& r, Address& a) {
+  const uint8_t family = r.u8();
+  size_t n = 0;
+  if (family == static_cast<uint8_t>(Address::Family::kV4)) {
+    n = 4;
+  } else if (family == static_cast<uint8_t>(Address::Family::kV6)) {
+    n = 16;
+  } else {
+    return r.fail(DecodeError::kBadField);
+  }
+  a.family = static_cast<Address::Family>(family);
+  const auto bytes = r.bytes(n);
+  if (!bytes.empty()) std::memcpy(a.bytes.data(), bytes.data(), n);
+  a.port = r.be16();
+}
+
+// Reads the fields of one record from `r`, which the caller has bounded to the record limit.
+void read_record_fields(ByteReader& r, size_t limit, MemberRecord& m) {
+  read_name(r, m.name);
+  m.id = r.be64();
+  read_address(r, m.address);
+  const uint8_t state = r.u8();
+  if (state > kMaxMemberState) r.fail(DecodeError::kBadField);
+  m.state = static_cast<MemberState>(state);
+  m.incarnation = r.varint64();
+  m.versions.min = r.u8();
+  m.versions.max = r.u8();
+  m.versions.current = r.u8();
+  Resources& res = m.resources;
+  res.max_instances = r.varint32();
+  res.current_instances = r.varint32();
+  res.cpu_total_milli = r.varint32();
+  res.cpu_available_milli = r.varint32();
+  res.ram_total_mb = r.varint64();
+  res.ram_available_mb = r.varint64();
+  const uint64_t count = r.varint64();
+  if (!r.ok()) return;
+  if (count > r.remaining() / kMinTagBytes) return r.fail(DecodeError::kTruncated);
+  m.tags.resize(static_cast<size_t>(count));
+  for (auto& [key, value] : m.tags) {
+    r.string(key, 1, kMaxNameBytes);
+    r.string(value, 0, limit);
+    if (!r.ok()) return;
+  }
+}
+
+// A record may not take more than `limit` bytes. The record is read through a window of at
+// most `limit` bytes, so an oversized record fails as soon as it crosses the limit (a long tag
+// value is refused before it is copied) instead of after it has been decoded.
+void read_record(ByteReader& r, size_t limit, MemberRecord& m) {
+  if (!r.ok()) return;
+  const size_t available = r.remaining();
+  const bool windowed = available > limit;
+  ByteReader window({r.position(), windowed ? limit : available});
+  read_record_fields(window, limit, m);
+  if (window.error() == DecodeError::kTruncated && windowed) {
+    return r.fail(DecodeError::kOversize);
+  }
+  if (!window.ok()) return r.fail(window.error());
+  r.bytes(window.consumed());
+}
+
+void read_members(ByteReader& r, size_t limit, bool& join, std::vector<MemberRecord>& members) {
+  join = read_bool(r);
+  const uint64_t count = r.varint64();
+  if (!r.ok()) return;
+  if (count > r.remaining() / kMinRecordBytes) return r.fail(DecodeError::kTruncated);
+  members.resize(static_cast<size_t>(count));
+  for (auto& m : members) {
+    read_record(r, limit, m);
+    if (!r.ok()) return;
+  }
+}
+
+void read_body(ByteReader& r, size_t, Ping& m) {
+  m.seq = r.varint32();
+  read_name(r, m.source);
+  read_name(r, m.target);
+}
+void read_body(ByteReader& r, size_t, Ack& m) {
+  m.seq = r.varint32();
+  read_name(r, m.source);
+}
+void read_body(ByteReader& r, size_t, Nack& m) {
+  m.seq = r.varint32();
+  read_name(r, m.source);
+}
+void read_body(ByteReader& r, size_t, PingReq& m) {
+  m.seq = r.varint32();
+  read_name(r, m.source);
+  read_name(r, m.target);
+  read_address(r, m.target_address);
+  m.want_nack = read_bool(r);
+}
+void read_body(ByteReader& r, size_t limit, Alive& m) { read_record(r, limit, m.member); }
+void read_body(ByteReader& r, size_t, Suspect& m) {
+  m.incarnation = r.varint64();
+  read_name(r, m.target);
+  read_name(r, m.from);
+}
+void read_body(ByteReader& r, size_t, Dead& m) {
+  m.incarnation = r.varint64();
+  read_name(r, m.target);
+  read_name(r, m.from);
+}
+void read_body(ByteReader& r, size_t, Leave& m) {
+  m.incarnation = r.varint64();
+  read_name(r, m.name);
+}
+void read_body(ByteReader& r, size_t limit, SyncRequest& m) {
+  read_members(r, limit, m.join, m.members);
+}
+void read_body(ByteReader& r, size_t limit, SyncResponse& m) {
+  read_members(r, limit, m.join, m.members);
+}
+
+template <typename T>
+DecodeError decode_as(std::span<const uint8_t> body, size_t limit, Message& out) {
+  ByteReader r(body);
+  // Bytes after the known fields are ignored: a later version may append fields to a message
+  // and older peers still read the part they know (docs/wire.md, "Extensions").
+  read_body(r, limit, out.emplace<T>());
+  return r.error();
+}
+
+}  // namespace
+
+const char* error_name(DecodeError error) {
+  switch (error) {
+    case DecodeError::kNone:
+      return "none";
+    case DecodeError::kTruncated:
+      return "truncated";
+    case DecodeError::kBadMagic:
+      return "bad_magic";
+    case DecodeError::kBadVersion:
+      return "bad_version";
+    case DecodeError::kOversize:
+      return "oversize";
+    case DecodeError::kBadField:
+      return "bad_field";
+  }
+  return "unknown";
+}
+
+DecodeError decode_message(MessageType type, std::span<const uint8_t> body, const Limits& limits,
+                           Message& out) {
+  const size_t limit = record_limit(limits);
+  switch (type) {
+    case MessageType::kPing:
+      return decode_as<Ping>(body, limit, out);
+    case MessageType::kAck:
+      return decode_as<Ack>(body, limit, out);
+    case MessageType::kPingReq:
+      return decode_as<PingReq>(body, limit, out);
+    case MessageType::kNack:
+      return decode_as<Nack>(body, limit, out);
+    case MessageType::kAlive:
+      return decode_as<Alive>(body, limit, out);
+    case MessageType::kSuspect:
+      return decode_as<Suspect>(body, limit, out);
+    case MessageType::kDead:
+      return decode_as<Dead>(body, limit, out);
+    case MessageType::kLeave:
+      return decode_as<Leave>(body, limit, out);
+    case MessageType::kSyncRequest:
+      return decode_as<SyncRequest>(body, limit, out);
+    case MessageType::kSyncResponse:
+      return decode_as<SyncResponse>(body, limit, out);
+    default:
+      break;
+  }
+  const auto raw = static_cast<uint8_t>(type);
+  if (!is_user_type(raw)) return DecodeError::kBadField;
+  auto& user = out.emplace<UserMessage>();
+  user.type = raw;
+  user.payload.assign(body.begin(), body.end());
+  return DecodeError::kNone;
+}
+
+DecodeError decode_messages(std::span<const uint8_t> bytes, const Limits& limits,
+                            DecodedPacket& out) {
+  out.messages.clear();
+  out.skipped_unknown = 0;
+  ByteReader r(bytes);
+  while (r.remaining() > 0) {
+    const uint8_t type = r.u8();
+    const uint64_t length = r.varint64();
+    if (!r.ok()) return r.error();
+    // Checked before the body is taken so an absurd length cannot be mistaken for a cast.
+    if (length > r.remaining()) return DecodeError::kTruncated;
+    const auto body = r.bytes(static_cast<size_t>(length));
+    // Type 0 is never assigned: a zero there means zero-filled or misaligned bytes.
+    if (type == 0) return DecodeError::kBadField;
+    if (!is_known_type(type) && !is_user_type(type)) {
+      // A newer peer's message type: skip it so mixed-version clusters keep talking.
+      ++out.skipped_unknown;
+      continue;
+    }
+    const DecodeError error =
+        decode_message(static_cast<MessageType>(type), body, limits, out.messages.emplace_back());
+    if (error != DecodeError::kNone) return error;
+  }
+  if (out.messages.empty() && out.skipped_unknown == 0) return DecodeError::kTruncated;
+  return DecodeError::kNone;
+}
+
+DecodeError decode_packet(std::span<const uint8_t> bytes, const Limits& limits,
+                          DecodedPacket& out) {
+  out.flags = 0;
+  out.messages.clear();
+  out.skipped_unknown = 0;
+  uint8_t magic[4];
+  write_be32(kMagic, magic);
+  const size_t magic_seen = std::min(bytes.size(), sizeof magic);
+  if (magic_seen > 0 && std::memcmp(bytes.data(), magic, magic_seen) != 0) {
+    return DecodeError::kBadMagic;
+  }
+  if (bytes.size() < kHeaderSize) return DecodeError::kTruncated;
+  if (bytes[4] != kProtocolVersion) return DecodeError::kBadVersion;
+  const uint8_t flags = bytes[5];
+  if ((flags & ~kKnownFlags) != 0) return DecodeError::kBadField;
+  // An encrypted packet's body is an envelope, opened by the security layer, which then calls
+  // decode_messages on the plaintext; reading ciphertext as messages would be meaningless.
+  if ((flags & kFlagEncrypted) != 0) return DecodeError::kBadField;
+  out.flags = flags;
+  return decode_messages(bytes.subspan(kHeaderSize), limits, out);
+}
+
+size_t encoded_size(const Message& message) {
+  const size_t body = message_body_size(message);
+  return 1 + varint_size(body) + body;
+}
+
+size_t encoded_record_size(const MemberRecord& record) { return record_size(record); }
+
+void encode_header(uint8_t flags, std::vector<uint8_t>& out) {
+  const size_t start = out.size();
+  out.resize(start + kHeaderSize);
+  uint8_t* p = write_be32(kMagic, out.data() + start);
+  p[0] = kProtocolVersion;
+  p[1] = flags;
+}
+
+void encode_message(const Message& message, std::vector<uint8_t>& out) {
+  const size_t body = message_body_size(message);
+  const size_t start = out.size();
+  out.resize(start + 1 + varint_size(body) + body);
+  uint8_t* p = out.data() + start;
+  *p++ = static_cast<uint8_t>(type_of(message));
+  p = write_varint(body, p);
+  std::visit([p](const auto& m) { write_body(m, p); }, message);
+}
+
+std::vector<uint8_t> encode_packet(std::span<const Message> messages) {
+  size_t total = kHeaderSize;
+  for (const auto& m : messages) total += encoded_size(m);
+  std::vector<uint8_t> out;
+  out.reserve(total);
+  encode_header(messages.size() > 1 ? kFlagCompound : 0, out);
+  for (const auto& m : messages) encode_message(m, out);
+  return out;
+}
+
+}  // namespace constellation::wire
