@@ -99,63 +99,65 @@ std::vector<uint32_t> member_list(Napi::Env env, const Napi::Value& value, uint3
   return members;
 }
 
-// Config overrides, by the names the TypeScript API uses.
+// Config fields by the names the TypeScript API uses.
+struct TimeField {
+  const char* key;
+  TimeMs core::Config::*field;
+};
+struct CountField {
+  const char* key;
+  uint32_t core::Config::*field;
+};
+struct SizeField {
+  const char* key;
+  size_t core::Config::*field;
+};
+constexpr TimeField kTimeFields[] = {
+    {"probeIntervalMs", &core::Config::probe_interval_ms},
+    {"probeTimeoutMs", &core::Config::probe_timeout_ms},
+    {"streamTimeoutMs", &core::Config::stream_timeout_ms},
+    {"gossipIntervalMs", &core::Config::gossip_interval_ms},
+    {"gossipToTheDeadMs", &core::Config::gossip_to_the_dead_ms},
+    {"pushPullIntervalMs", &core::Config::push_pull_interval_ms},
+    {"reconnectIntervalMs", &core::Config::reconnect_interval_ms},
+    {"deadReapMs", &core::Config::dead_reap_ms},
+    {"leftReapMs", &core::Config::left_reap_ms},
+    {"leavePropagateMs", &core::Config::leave_propagate_ms},
+};
+constexpr CountField kCountFields[] = {
+    {"indirectChecks", &core::Config::indirect_checks},
+    {"retransmitMult", &core::Config::retransmit_mult},
+    {"gossipNodes", &core::Config::gossip_nodes},
+    {"suspicionMult", &core::Config::suspicion_mult},
+    {"suspicionMaxTimeoutMult", &core::Config::suspicion_max_timeout_mult},
+    {"awarenessMaxMultiplier", &core::Config::awareness_max_multiplier},
+};
+constexpr SizeField kSizeFields[] = {
+    {"mtu", &core::Config::mtu},
+    {"maxRecordBytes", &core::Config::max_record_bytes},
+    {"maxMembers", &core::Config::max_members},
+    {"maxBroadcasts", &core::Config::max_broadcasts},
+};
+
+// Config overrides.
 void apply_config(const Napi::Object& object, core::Config& config) {
   const std::string path = "config.";
-  struct TimeField {
-    const char* key;
-    TimeMs core::Config::*field;
-  };
-  struct CountField {
-    const char* key;
-    uint32_t core::Config::*field;
-  };
-  struct SizeField {
-    const char* key;
-    size_t core::Config::*field;
-  };
-  static const TimeField times[] = {
-      {"probeIntervalMs", &core::Config::probe_interval_ms},
-      {"probeTimeoutMs", &core::Config::probe_timeout_ms},
-      {"streamTimeoutMs", &core::Config::stream_timeout_ms},
-      {"gossipIntervalMs", &core::Config::gossip_interval_ms},
-      {"gossipToTheDeadMs", &core::Config::gossip_to_the_dead_ms},
-      {"pushPullIntervalMs", &core::Config::push_pull_interval_ms},
-      {"reconnectIntervalMs", &core::Config::reconnect_interval_ms},
-      {"deadReapMs", &core::Config::dead_reap_ms},
-      {"leftReapMs", &core::Config::left_reap_ms},
-      {"leavePropagateMs", &core::Config::leave_propagate_ms},
-  };
-  static const CountField counts[] = {
-      {"indirectChecks", &core::Config::indirect_checks},
-      {"retransmitMult", &core::Config::retransmit_mult},
-      {"gossipNodes", &core::Config::gossip_nodes},
-      {"suspicionMult", &core::Config::suspicion_mult},
-      {"suspicionMaxTimeoutMult", &core::Config::suspicion_max_timeout_mult},
-      {"awarenessMaxMultiplier", &core::Config::awareness_max_multiplier},
-  };
-  static const SizeField sizes[] = {
-      {"mtu", &core::Config::mtu},
-      {"maxRecordBytes", &core::Config::max_record_bytes},
-      {"maxMembers", &core::Config::max_members},
-      {"maxBroadcasts", &core::Config::max_broadcasts},
-  };
   const Napi::Array keys = object.GetPropertyNames();
   for (uint32_t i = 0; i < keys.Length(); ++i) {
     const std::string key = keys.Get(i).ToString().Utf8Value();
     bool known = false;
-    for (const auto& f : times) {
+    for (const auto& f : kTimeFields) {
       if (key != f.key) continue;
       config.*f.field = integer_field(object, path, f.key, config.*f.field, 0, kMaxTimeMs);
       known = true;
     }
-    for (const auto& f : counts) {
+    for (const auto& f : kCountFields) {
       if (key != f.key) continue;
       config.*f.field =
           static_cast<uint32_t>(integer_field(object, path, f.key, config.*f.field, 0, 1e9));
       known = true;
     }
-    for (const auto& f : sizes) {
+    for (const auto& f : kSizeFields) {
       if (key != f.key) continue;
       config.*f.field = static_cast<size_t>(
           integer_field(object, path, f.key, static_cast<int64_t>(config.*f.field), 0, 1e12));
@@ -483,9 +485,20 @@ Napi::Object metrics_object(Napi::Env env, const sim::SimResult& result) {
   return metrics;
 }
 
+// The configuration the engines ran with (profile plus overrides), by the same names.
+Napi::Object config_object(Napi::Env env, const core::Config& config) {
+  Napi::Object out = Napi::Object::New(env);
+  for (const auto& f : kTimeFields) out.Set(f.key, static_cast<double>(config.*f.field));
+  for (const auto& f : kCountFields) out.Set(f.key, config.*f.field);
+  for (const auto& f : kSizeFields) out.Set(f.key, static_cast<double>(config.*f.field));
+  out.Set("tcpFallbackProbe", config.tcp_fallback_probe);
+  return out;
+}
+
 Napi::Value simulate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   sim::Scenario scenario = parse_scenario(env, info[0]);
+  const core::Config config = scenario.config;
   sim::SimResult result;
   try {
     result = sim::simulate(std::move(scenario));
@@ -511,11 +524,15 @@ Napi::Value simulate(const Napi::CallbackInfo& info) {
     entry.Set("state", wire::state_name(event.state));
     entry.Set("incarnation", static_cast<double>(event.incarnation));
     entry.Set("at", static_cast<double>(event.at));
+    Napi::Object tags = Napi::Object::New(env);
+    for (const auto& [key, tag] : event.tags) tags.Set(key, tag);
+    entry.Set("tags", tags);
     list.Set(static_cast<uint32_t>(i), entry);
   }
   out.Set("events", list);
   out.Set("metrics", metrics_object(env, result));
   out.Set("logHash", hex64(result.log.hash()));
+  out.Set("config", config_object(env, config));
   return out;
 }
 

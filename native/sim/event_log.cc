@@ -13,17 +13,11 @@ void EventLog::mix(uint64_t word) {
 
 void EventLog::fold(uint64_t value) { mix(value); }
 
-void EventLog::append(TimeMs at, uint32_t observer, const std::string& about, core::EventKind kind,
-                      wire::MemberState state, uint64_t incarnation) {
-  ++count_;
-  mix(static_cast<uint64_t>(at));
-  mix((uint64_t{observer} << 16) | (uint64_t{static_cast<uint8_t>(kind)} << 8) |
-      uint64_t{static_cast<uint8_t>(state)});
-  mix(incarnation);
-  // The name, 8 bytes at a time, then its length, so "n1"+"2" and "n12" differ.
+void EventLog::mix_string(const std::string& text) {
+  // 8 bytes at a time, then the length, so "n1" + "2" and "n12" differ.
   uint64_t word = 0;
   size_t filled = 0;
-  for (const char c : about) {
+  for (const char c : text) {
     word = (word << 8) | static_cast<uint8_t>(c);
     if (++filled == 8) {
       mix(word);
@@ -32,8 +26,23 @@ void EventLog::append(TimeMs at, uint32_t observer, const std::string& about, co
     }
   }
   mix(word);
-  mix(about.size());
-  if (keep_) events_.push_back(LoggedEvent{at, observer, about, kind, state, incarnation});
+  mix(text.size());
+}
+
+void EventLog::append(TimeMs at, uint32_t observer, const std::string& about, core::EventKind kind,
+                      wire::MemberState state, uint64_t incarnation) {
+  ++count_;
+  mix(static_cast<uint64_t>(at));
+  mix((uint64_t{observer} << 16) | (uint64_t{static_cast<uint8_t>(kind)} << 8) |
+      uint64_t{static_cast<uint8_t>(state)});
+  mix(incarnation);
+  mix_string(about);
+  mix(tags.size());
+  for (const auto& [key, value] : tags) {
+    mix_string(key);
+    mix_string(value);
+  }
+  if (keep_) events_.push_back(LoggedEvent{at, observer, about, kind, state, incarnation, tags});
 }
 
 }  // namespace constellation::sim

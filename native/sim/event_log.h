@@ -20,6 +20,7 @@ struct LoggedEvent {
   core::EventKind kind = core::EventKind::kJoin;
   wire::MemberState state = wire::MemberState::kAlive;
   uint64_t incarnation = 0;
+  wire::Tags tags;  // the member's tags as the event carried them (kept events only)
 };
 
 class EventLog {
@@ -27,7 +28,7 @@ class EventLog {
   explicit EventLog(bool keep) : keep_(keep) {}
 
   void append(TimeMs at, uint32_t observer, const std::string& about, core::EventKind kind,
-              wire::MemberState state, uint64_t incarnation);
+              wire::MemberState state, uint64_t incarnation, const wire::Tags& tags);
   // Folds a value that is not an event (final traffic totals) into the hash.
   void fold(uint64_t value);
 
@@ -37,6 +38,7 @@ class EventLog {
 
  private:
   void mix(uint64_t word);
+  void mix_string(const std::string& text);
 
   bool keep_;
   uint64_t hash_ = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis

@@ -236,7 +236,8 @@ void Simulator::drain(uint32_t member) {
 void Simulator::record(uint32_t observer, const core::Event& event) {
   if (!event.member) return;
   const std::string& about_name = event.member->name;
-  result_.log.append(now_, observer, about_name, event.kind, event.state, event.incarnation);
+  result_.log.append(now_, observer, about_name, event.kind, event.state, event.incarnation,
+                     event.member->tags);
   const auto about = member_named(about_name);
   if (!about || *about >= scenario_.nodes || event.kind == core::EventKind::kConflict) return;
   metrics_.on_incarnation(*about, event.incarnation);

@@ -1,0 +1,134 @@
+// Typed access to `addon.sim.simulate` and small readers over its event log, shared by the
+// simulator's property tests. Nothing here decides a test's outcome: the tests assert.
+import { addon } from '../helpers/addon';
+
+export type EventKind = 'join' | 'alive' | 'suspect' | 'dead' | 'leave' | 'update' | 'conflict';
+export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
+
+export interface SimEvent {
+  member: string; // the observer whose engine reported it
+  about: string;
+  kind: EventKind;
+  state: MemberState;
+  incarnation: number;
+  at: number;
+  tags: Record<string, string>;
+}
+
+export interface CrashMetrics {
+  member: string;
+  at: number;
+  detectFirstMs: number | null;
+  detectMedianMs: number | null;
+  detectAllMs: number | null;
+  detectedBy: number;
+  observers: number;
+  restartedAt: number | null;
+}
+
+export interface ActionMetrics {
+  kind: string;
+  ran: boolean;
+  at: number | null;
+  allAliveAfterMs: number | null;
+}
+
+export interface SimMetrics {
+  convergeMs: number | null;
+  detectFirstMs: number | null;
+  detectMedianMs: number | null;
+  detectAllMs: number | null;
+  crashes: CrashMetrics[];
+  falsePositives: number;
+  falseSuspicions: number;
+  falselyDeadMembers: number;
+  falselySuspectedMembers: number;
+  steadyMs: number;
+  msgsPerNodePerSec: number;
+  bytesPerNodePerSec: number;
+  bytesPerMember: number;
+  actions: ActionMetrics[];
+  endedAt: number;
+  eventCount: number;
+  datagramsSent: number;
+  datagramsLost: number;
+  datagramsUnreachable: number;
+  datagramsOverflowed: number;
+  streamsFailed: number;
+  allAliveAtEnd: boolean;
+  runningAtEnd: number;
+}
+
+export interface SimResult {
+  events: SimEvent[];
+  metrics: SimMetrics;
+  logHash: string;
+}
+
+export interface SimAction {
+  at: number;
+  kind: string;
+  members?: (number | string)[];
+  groups?: (number | string)[][];
+  value?: unknown;
+}
+
+export interface Scenario {
+  seed?: number;
+  nodes: number;
+  profile?: 'lan' | 'wan' | 'local';
+  config?: Record<string, number | boolean>;
+  latencyMs?: number;
+  jitterMs?: number;
+  loss?: number;
+  joinMode?: 'seed' | 'staggered';
+  joinSpreadMs?: number;
+  durationMs?: number;
+  actions?: SimAction[];
+  actionsFrom?: 'start' | 'converged';
+  stopWhen?: 'duration' | 'converged' | 'detected' | 'allAlive';
+  recordEvents?: boolean;
+  sharePool?: boolean;
+  pauseBufferBytes?: number;
+}
+
+export function simulate(scenario: Scenario): SimResult {
+  return addon.sim.simulate(scenario) as SimResult;
+}
+
+/** Names n0..n{count-1}. */
+export function memberNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `n${i}`);
+}
+
+/** What each observer last heard about `about` (observer name -> its last event). */
+export function lastEventAbout(events: SimEvent[], about: string): Map<string, SimEvent> {
+  const last = new Map<string, SimEvent>();
+  for (const event of events) if (event.about === about) last.set(event.member, event);
+  return last;
+}
+
+/** Observers that, at some time in [from, to], held `about` in `state`. */
+export function observersWith(events: SimEvent[], about: string, state: MemberState, from = 0, to = Infinity) {
+  const who = new Set<string>();
+  for (const event of events) {
+    if (event.about === about && event.state === state && event.at >= from && event.at <= to) who.add(event.member);
+  }
+  return who;
+}
+
+/** lan profile numbers the bounds are derived from (core::Config::lan()). */
+export const lan = {
+  probeIntervalMs: 1000,
+  probeTimeoutMs: 500,
+  suspicionMult: 4,
+  suspicionMaxTimeoutMult: 6,
+  retransmitMult: 4,
+  gossipIntervalMs: 200,
+};
+
+/** Lifeguard IV.B suspicion timeout bounds for n members: min = mult * max(1, log10 n) * probe. */
+export function suspicionBoundsMs(n: number, config = lan) {
+  const min = config.suspicionMult * Math.max(1, Math.log10(n)) * config.probeIntervalMs;
+  return { min, max: min * config.suspicionMaxTimeoutMult };
+}
