@@ -30,7 +30,7 @@ void EventLog::mix_string(const std::string& text) {
 }
 
 void EventLog::append(TimeMs at, uint32_t observer, const std::string& about, core::EventKind kind,
-                      wire::MemberState state, uint64_t incarnation) {
+                      wire::MemberState state, uint64_t incarnation, const wire::Tags& tags) {
   ++count_;
   mix(static_cast<uint64_t>(at));
   mix((uint64_t{observer} << 16) | (uint64_t{static_cast<uint8_t>(kind)} << 8) |
