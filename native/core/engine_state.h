@@ -1,0 +1,192 @@
+// The engine's state and the rules that change it. Private to native/core: the host sees only
+// engine.h. The methods are spread over files by idea:
+//   engine.cc      construction, input dispatch, timers, queries
+//   membership.cc  the update ordering rules (alive/suspect/dead/leave), refutation, conflicts
+//   probe.cc       the probe cycle, indirect probes and relays (SWIM §4, Lifeguard)
+//   gossip.cc      packing updates into packets, the gossip round
+//   sync.cc        join, anti-entropy, reconnection, stream requests and serving
+//   tombstones.cc  reaping dead and left members
+#pragma once
+
+#include <array>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/awareness.h"
+#include "core/broadcast_queue.h"
+#include "core/config.h"
+#include "core/counters.h"
+#include "core/engine.h"
+#include "core/member_table.h"
+#include "core/probe.h"
+#include "core/record_pool.h"
+#include "core/rng.h"
+#include "core/suspicion.h"
+#include "wire/codec.h"
+#include "wire/messages.h"
+
+namespace constellation::core {
+
+inline constexpr uint32_t kSelf = 0;  // our own entry is always first in the table
+inline constexpr size_t kMaxPendingStreams = 64;
+
+// Members we probe and count as part of the cluster: alive, or suspected but not yet dead.
+inline bool is_probeable(wire::MemberState state) {
+  return state == wire::MemberState::kAlive || state == wire::MemberState::kSuspect;
+}
+
+struct PendingStream {
+  uint64_t id = 0;
+  StreamKind kind = StreamKind::kSync;
+  TimeMs deadline = 0;
+  uint32_t seq = 0;  // kPing: the probe's sequence number
+  wire::Address to;
+};
+
+class EngineState {
+ public:
+  EngineState(Config config, wire::MemberRecord local, uint64_t seed,
+              std::shared_ptr<RecordPool> pool);
+
+  // ---- engine.cc ----
+  void start_if_needed(TimeMs now);
+  void receive(const wire::Address& from, std::span<const uint8_t> datagram, TimeMs now);
+  void dispatch(const wire::Address& from, wire::Message& message, TimeMs now);
+  void tick(TimeMs now);
+  TimeMs next_deadline() const;
+  void emit(EventKind kind, uint32_t member, TimeMs now);
+  MemberInfo info(uint32_t index) const;
+  size_t live_members() const;  // alive + suspect, ourselves included
+  std::string_view self_name() const { return table_[kSelf].name(); }
+  const wire::MemberRecord& self_record() const { return *table_[kSelf].record; }
+  UpdateError update_local(wire::Resources resources, wire::Tags tags, TimeMs now);
+  void leave(TimeMs now);
+  bool force_leave(std::string_view name, TimeMs now);
+  bool leave_complete() const;
+  size_t memory_bytes() const;
+
+  // ---- membership.cc ----
+  void on_alive(wire::MemberRecord&& record, TimeMs now);
+  void on_suspect(uint64_t incarnation, std::string_view target, std::string_view from, TimeMs now);
+  void on_dead(uint64_t incarnation, std::string_view target, TimeMs now);
+  void on_leave(uint64_t incarnation, std::string_view name, TimeMs now);
+  void on_self_alive(const wire::MemberRecord& record, TimeMs now);
+  void suspect(uint32_t index, uint64_t incarnation, std::string_view from, TimeMs now);
+  void declare_dead(uint32_t index, uint64_t incarnation, TimeMs now);
+  void mark_left(uint32_t index, uint64_t incarnation, TimeMs now);
+  void refute(uint64_t accused_incarnation, TimeMs now);
+  void conflict(const wire::MemberRecord& claimant, TimeMs now);
+  void expire_suspicions(TimeMs now);
+  void set_local_record(wire::MemberRecord record);
+
+  // ---- probe.cc ----
+  void probe_tick(TimeMs now);
+  void start_probe(TimeMs now);
+  void start_indirect(TimeMs now);
+  void conclude_probe(TimeMs now);
+  void on_ping(const wire::Address& from, const wire::Ping& ping, TimeMs now);
+  void on_ack(const wire::Ack& ack, TimeMs now);
+  void on_nack(const wire::Nack& nack);
+  void on_ping_req(const wire::Address& from, const wire::PingReq& request, TimeMs now);
+  void relay_tick(TimeMs now);
+  void probe_acked(bool direct);
+
+  // ---- gossip.cc ----
+  void queue_broadcast(uint32_t index);
+  bool broadcast_message(uint32_t index, wire::Message& out) const;
+  void piggyback(wire::PacketBuilder& builder);
+  void send(const wire::Address& to, wire::PacketBuilder& builder);
+  void send_with_piggyback(const wire::Address& to, const wire::Message& first,
+                           const wire::Message* second = nullptr);
+  void gossip(TimeMs now);
+  template <class Pred>
+  void sample(size_t k, Pred eligible, std::vector<uint32_t>& out);
+
+  // ---- sync.cc ----
+  void join(const std::vector<wire::Address>& seeds, TimeMs now);
+  bool request_sync(const wire::Address& to, StreamKind kind, TimeMs now);
+  uint64_t request_stream(const wire::Address& to, StreamKind kind, std::vector<uint8_t> frame,
+                          uint32_t seq, TimeMs now);
+  std::vector<wire::MemberRecord> table_snapshot() const;
+  void merge(std::vector<wire::MemberRecord>& members, TimeMs now);
+  bool stream_response(uint64_t id, std::span<const uint8_t> frame, TimeMs now);
+  void stream_failed(uint64_t id, TimeMs now);
+  std::vector<uint8_t> serve_stream(const wire::Address& from, std::span<const uint8_t> frame,
+                                    TimeMs now);
+  bool decode_frame(std::span<const uint8_t> frame, wire::DecodedPacket& out);
+  void stream_tick(TimeMs now);
+  void push_pull_tick(TimeMs now);
+  void reconnect_tick(TimeMs now);
+  TimeMs push_pull_interval() const;
+
+  // ---- tombstones.cc ----
+  void reap_tick(TimeMs now);
+  TimeMs reap_check_interval() const;
+
+  Config config_;
+  std::shared_ptr<RecordPool> pool_;
+  wire::Limits limits_;
+  Rng rng_;
+  MemberTable table_;
+  Awareness awareness_;
+  SuspicionSet suspicions_;
+  BroadcastQueue broadcasts_;
+  ProbeOrder probe_order_;
+  Probe probe_;
+  std::vector<Relay> relays_;
+  std::vector<PendingStream> streams_;
+  std::vector<wire::Address> seeds_;
+  Outputs out_;
+  Counters counters_;
+
+  bool started_ = false;
+  bool leaving_ = false;
+  bool leave_timed_out_ = false;
+  TimeMs leave_deadline_ = kNever;
+  TimeMs next_probe_at_ = 0;
+  TimeMs gossip_at_ = 0;
+  TimeMs push_pull_at_ = kNever;
+  TimeMs reconnect_at_ = kNever;
+  TimeMs reap_at_ = kNever;
+  uint32_t next_seq_ = 1;
+  uint64_t next_stream_id_ = 1;
+  size_t next_seed_ = 0;
+  // Recently reported conflicts (hashes), so a claimant gossiped many times is reported once.
+  std::array<uint64_t, 16> recent_conflicts_{};
+  size_t next_conflict_slot_ = 0;
+  // Scratch kept between calls to avoid allocating per packet.
+  wire::DecodedPacket decoded_;
+  std::vector<uint32_t> picks_;
+};
+
+template <class Pred>
+void EngineState::sample(size_t k, Pred eligible, std::vector<uint32_t>& out) {
+  // Uniform choice of up to k distinct eligible members. Small tables: collect and partially
+  // shuffle. Large ones: bounded random tries, O(k) whatever the table size.
+  out.clear();
+  if (k == 0) return;
+  const size_t n = table_.size();
+  if (n <= 8 * k + 32) {
+    for (uint32_t i = 0; i < n; ++i) {
+      if (eligible(i)) out.push_back(i);
+    }
+    const size_t take = std::min(k, out.size());
+    for (size_t i = 0; i < take; ++i) {
+      const size_t j = i + static_cast<size_t>(rng_.below(out.size() - i));
+      std::swap(out[i], out[j]);
+    }
+    out.resize(take);
+    return;
+  }
+  for (size_t tries = 0; tries < 8 * k && out.size() < k; ++tries) {
+    const auto i = static_cast<uint32_t>(rng_.below(n));
+    if (!eligible(i)) continue;
+    if (std::find(out.begin(), out.end(), i) != out.end()) continue;
+    out.push_back(i);
+  }
+}
+
+}  // namespace constellation::core

@@ -1,0 +1,116 @@
+// Dissemination: packing queued updates into outgoing packets (piggybacking, SWIM §4.1) and
+// the gossip round (memberlist's gossip: `gossip_nodes` random members every
+// `gossip_interval_ms`, including members that died within `gossip_to_the_dead_ms` so they can
+// hear of it and refute).
+#include <algorithm>
+
+#include "core/engine_state.h"
+
+namespace constellation::core {
+
+namespace {
+
+// type (1) + body length varint (up to 3 bytes for a body below 2 MiB).
+constexpr size_t kMessageOverhead = 4;
+// Give up packing after this many updates in a row did not fit.
+constexpr size_t kPackingMisses = 4;
+
+}  // namespace
+
+void EngineState::queue_broadcast(uint32_t index) {
+  const Member& m = table_[index];
+  if (m.state == wire::MemberState::kAlive &&
+      wire::encoded_record_size(*m.record) + kMessageOverhead + wire::kHeaderSize > config_.mtu) {
+    // Too big for any datagram: this record spreads by anti-entropy SYNC only.
+    broadcasts_.cancel(table_, index);
+    return;
+  }
+  if (broadcasts_.push(table_, index, config_.max_broadcasts)) {
+    ++counters_.broadcasts_queued;
+  } else {
+    ++counters_.broadcasts_dropped;
+  }
+}
+
+bool EngineState::broadcast_message(uint32_t index, wire::Message& out) const {
+  const Member& m = table_[index];
+  switch (m.state) {
+    case wire::MemberState::kAlive: {
+      wire::Alive alive{*m.record};
+      alive.member.state = wire::MemberState::kAlive;
+      alive.member.incarnation = m.incarnation;
+      out = std::move(alive);
+      return true;
+    }
+    case wire::MemberState::kSuspect: {
+      std::string from =
+          m.suspicion != kNoIndex ? suspicions_[m.suspicion].last_from : std::string(self_name());
+      out = wire::Suspect{m.incarnation, std::string(m.name()), std::move(from)};
+      return true;
+    }
+    case wire::MemberState::kDead:
+      out = wire::Dead{m.incarnation, std::string(m.name()), std::string(self_name())};
+      return true;
+    case wire::MemberState::kLeft:
+      out = wire::Leave{m.incarnation, std::string(m.name())};
+      return true;
+  }
+  return false;
+}
+
+void EngineState::piggyback(wire::PacketBuilder& builder) {
+  if (broadcasts_.empty()) return;
+  const uint32_t limit = retransmit_limit(config_.retransmit_mult, live_members());
+  wire::Message message;
+  broadcasts_.collect(table_, limit, kPackingMisses, [&](uint32_t index) {
+    const Member& m = table_[index];
+    // Cheap early refusal before copying a record that cannot fit.
+    if (m.state == wire::MemberState::kAlive &&
+        !builder.fits(wire::encoded_record_size(*m.record) + 2)) {
+      return false;
+    }
+    if (!broadcast_message(index, message)) return false;
+    return builder.add(message);
+  });
+}
+
+void EngineState::send(const wire::Address& to, wire::PacketBuilder& builder) {
+  if (builder.empty()) return;
+  counters_.messages_out += builder.count();
+  Datagram& d = out_.datagrams.emplace_back();
+  d.to = to;
+  d.bytes = builder.take();
+  ++counters_.packets_out;
+  counters_.bytes_out += d.bytes.size();
+}
+
+void EngineState::send_with_piggyback(const wire::Address& to, const wire::Message& first,
+                                      const wire::Message* second) {
+  wire::PacketBuilder builder(config_.mtu);
+  builder.add(first);
+  if (second != nullptr) builder.add(*second);
+  piggyback(builder);
+  send(to, builder);
+}
+
+void EngineState::gossip(TimeMs now) {
+  if (broadcasts_.empty()) return;
+  sample(
+      config_.gossip_nodes,
+      [&](uint32_t index) {
+        if (index == kSelf) return false;
+        const Member& m = table_[index];
+        if (is_probeable(m.state)) return true;
+        return now - m.state_changed_at < config_.gossip_to_the_dead_ms;
+      },
+      picks_);
+  for (const uint32_t target : picks_) {
+    wire::PacketBuilder builder(config_.mtu);
+    piggyback(builder);
+    if (builder.empty()) break;  // nothing left to say
+    ++counters_.gossip_packets;
+    send(table_[target].record->address, builder);
+  }
+}
+
+}  // namespace constellation::core

@@ -1,0 +1,83 @@
+// Member table and its name index (see member_table.h).
+#include "core/member_table.h"
+
+#include <algorithm>
+#include <bit>
+#include <functional>
+
+namespace constellation::core {
+
+namespace {
+
+size_t hash_name(std::string_view name) { return std::hash<std::string_view>{}(name); }
+
+}  // namespace
+
+size_t MemberTable::slot_of(std::string_view name) const {
+  const size_t mask = slots_.size() - 1;
+  size_t slot = hash_name(name) & mask;
+  while (slots_[slot] != kNoIndex && members_[slots_[slot]].name() != name) {
+    slot = (slot + 1) & mask;
+  }
+  return slot;
+}
+
+uint32_t MemberTable::find(std::string_view name) const {
+  if (slots_.empty()) return kNoIndex;
+  return slots_[slot_of(name)];
+}
+
+uint32_t MemberTable::add(RecordPtr record, wire::MemberState state, uint64_t incarnation,
+                          TimeMs now) {
+  const auto index = static_cast<uint32_t>(members_.size());
+  Member& m = members_.emplace_back();
+  m.record = std::move(record);
+  m.incarnation = incarnation;
+  m.state = state;
+  m.state_changed_at = now;
+  ++counts_[static_cast<size_t>(state)];
+  // Keep the index at most 3/4 full so linear probing stays short.
+  if (4 * members_.size() > 3 * slots_.size()) {
+    grow_index();
+  } else {
+    insert_index(index);
+  }
+  return index;
+}
+
+void MemberTable::set_state(uint32_t index, wire::MemberState state, TimeMs now) {
+  Member& m = members_[index];
+  if (m.state == state) return;
+  --counts_[static_cast<size_t>(m.state)];
+  ++counts_[static_cast<size_t>(state)];
+  m.state = state;
+  m.state_changed_at = now;
+}
+
+void MemberTable::insert_index(uint32_t index) { slots_[slot_of(members_[index].name())] = index; }
+
+void MemberTable::grow_index() {
+  const size_t wanted = std::bit_ceil(std::max<size_t>(16, (4 * members_.size() + 2) / 3));
+  if (slots_.size() < wanted) slots_.assign(wanted, kNoIndex);
+  rebuild_index();
+}
+
+void MemberTable::rebuild_index() {
+  std::fill(slots_.begin(), slots_.end(), kNoIndex);
+  for (uint32_t i = 0; i < members_.size(); ++i) insert_index(i);
+}
+
+void MemberTable::reserve(size_t members) {
+  members_.reserve(members);
+  const size_t wanted = std::bit_ceil(std::max<size_t>(16, (4 * members + 2) / 3));
+  if (slots_.size() < wanted) {
+    slots_.assign(wanted, kNoIndex);
+    rebuild_index();
+  }
+}
+
+size_t MemberTable::memory_bytes() const {
+  return members_.capacity() * sizeof(Member) + slots_.capacity() * sizeof(uint32_t);
+}
+
+}  // namespace constellation::core

@@ -1,0 +1,251 @@
+// The membership update rules: what ALIVE, SUSPECT, DEAD and LEAVE do to the table.
+//
+// SWIM §4.2 "Suspicion Mechanism": updates about a member are ordered by its incarnation
+// number, which only the member itself raises. At equal incarnation, suspect overrides alive
+// and dead overrides both; only a strictly higher incarnation brings a member back to alive.
+// LEAVE (a member's own departure) makes it `left`, which nothing but a newer ALIVE undoes.
+// A member that hears itself suspected or declared dead refutes by announcing ALIVE with a
+// higher incarnation.
+#include <algorithm>
+#include <utility>
+
+#include "core/engine_state.h"
+
+namespace constellation::core {
+
+namespace {
+
+// Same member process with the same metadata (incarnation and state aside).
+bool same_metadata(const wire::MemberRecord& a, const wire::MemberRecord& b) {
+  return a.id == b.id && a.address == b.address && a.versions == b.versions &&
+         a.resources == b.resources && a.tags == b.tags;
+}
+
+bool is_live(wire::MemberState state) {
+  return state == wire::MemberState::kAlive || state == wire::MemberState::kSuspect;
+}
+
+}  // namespace
+
+void EngineState::on_alive(wire::MemberRecord&& record, TimeMs now) {
+  if (record.name.empty()) {
+    ++counters_.ignored_messages;
+    return;
+  }
+  const uint32_t index = table_.find(record.name);
+  if (index == kSelf) {
+    on_self_alive(record, now);
+    return;
+  }
+  if (index == kNoIndex) {
+    if (table_.size() >= config_.max_members) {
+      ++counters_.members_refused;
+      return;
+    }
+    const uint64_t incarnation = record.incarnation;
+    const uint32_t added =
+        table_.add(pool_->intern(std::move(record)), wire::MemberState::kAlive, incarnation, now);
+    probe_order_.add(added, rng_);
+    queue_broadcast(added);
+    emit(EventKind::kJoin, added, now);
+    return;
+  }
+  Member& m = table_[index];
+  // Conflict rule: while a member is alive (or only suspected) its name stays bound to its
+  // address; a claim from elsewhere is refused and reported, not merged.
+  if (is_live(m.state) && record.address != m.record->address) {
+    conflict(record, now);
+    return;
+  }
+  if (record.incarnation <= m.incarnation) {
+    ++counters_.ignored_messages;
+    return;
+  }
+  const wire::MemberState before = m.state;
+  const bool metadata_changed = !same_metadata(*m.record, record);
+  const uint64_t incarnation = record.incarnation;
+  m.record = pool_->intern(std::move(record));
+  m.incarnation = incarnation;
+  if (m.suspicion != kNoIndex) {
+    suspicions_.stop(m.suspicion);
+    m.suspicion = kNoIndex;
+  }
+  table_.set_state(index, wire::MemberState::kAlive, now);
+  queue_broadcast(index);
+  if (before == wire::MemberState::kAlive) {
+    if (metadata_changed) emit(EventKind::kUpdate, index, now);
+  } else if (before == wire::MemberState::kLeft) {
+    emit(EventKind::kJoin, index, now);  // it left and came back: a new membership
+  } else {
+    emit(EventKind::kAlive, index, now);  // refuted a suspicion, or back from the dead
+  }
+}
+
+void EngineState::on_self_alive(const wire::MemberRecord& record, TimeMs now) {
+  if (leaving_) return;
+  const wire::MemberRecord& me = self_record();
+  const uint64_t mine = table_[kSelf].incarnation;
+  if (record.address != me.address) {
+    // Another process claims our name from another address: report it, do not fight it
+    // (two live processes refuting each other would raise incarnations forever).
+    conflict(record, now);
+    return;
+  }
+  // Our own address: either our current record or one from a previous life of this name
+  // (a restart). Anything newer than what we announce, or different at the same incarnation,
+  // must be overridden so the cluster keeps our current record.
+  if (record.incarnation > mine || (record.incarnation == mine && !same_metadata(record, me))) {
+    refute(record.incarnation, now);
+  }
+}
+
+void EngineState::on_suspect(uint64_t incarnation, std::string_view target, std::string_view from,
+                             TimeMs now) {
+  const uint32_t index = table_.find(target);
+  if (index == kNoIndex) {
+    ++counters_.ignored_messages;
+    return;
+  }
+  if (index == kSelf) {
+    // Lifeguard IV.C buddy system and SWIM §4.2: hearing our own suspicion, refute at once.
+    if (!leaving_ && incarnation >= table_[kSelf].incarnation) refute(incarnation, now);
+    return;
+  }
+  Member& m = table_[index];
+  if (incarnation < m.incarnation) {
+    ++counters_.ignored_messages;
+    return;
+  }
+  if (m.state == wire::MemberState::kSuspect) {
+    if (incarnation > m.incarnation) m.incarnation = incarnation;
+    // Lifeguard IV.B: an independent accuser shortens the timeout; re-gossip the suspicion
+    // under the new accuser's name so others can count it too.
+    if (suspicions_.confirm(m.suspicion, from)) queue_broadcast(index);
+    return;
+  }
+  if (m.state != wire::MemberState::kAlive) {
+    ++counters_.ignored_messages;
+    return;
+  }
+  suspect(index, incarnation, from, now);
+}
+
+void EngineState::suspect(uint32_t index, uint64_t incarnation, std::string_view from, TimeMs now) {
+  Member& m = table_[index];
+  m.incarnation = incarnation;
+  table_.set_state(index, wire::MemberState::kSuspect, now);
+  const SuspicionTimeouts timeouts =
+      suspicion_timeouts(config_.suspicion_mult, config_.suspicion_max_timeout_mult,
+                         config_.probe_interval_ms, live_members());
+  m.suspicion = suspicions_.start(index, from, timeouts, now);
+  queue_broadcast(index);
+  emit(EventKind::kSuspect, index, now);
+}
+
+void EngineState::on_dead(uint64_t incarnation, std::string_view target, TimeMs now) {
+  const uint32_t index = table_.find(target);
+  if (index == kNoIndex) {
+    ++counters_.ignored_messages;
+    return;
+  }
+  if (index == kSelf) {
+    // A DEAD about us while we run is wrong (or forged): refute it.
+    if (!leaving_ && incarnation >= table_[kSelf].incarnation) refute(incarnation, now);
+    return;
+  }
+  const Member& m = table_[index];
+  if (incarnation < m.incarnation || !is_live(m.state)) {
+    ++counters_.ignored_messages;
+    return;
+  }
+  declare_dead(index, incarnation, now);
+}
+
+void EngineState::declare_dead(uint32_t index, uint64_t incarnation, TimeMs now) {
+  Member& m = table_[index];
+  if (m.suspicion != kNoIndex) {
+    suspicions_.stop(m.suspicion);
+    m.suspicion = kNoIndex;
+  }
+  m.incarnation = incarnation;
+  table_.set_state(index, wire::MemberState::kDead, now);
+  queue_broadcast(index);
+  emit(EventKind::kDead, index, now);
+}
+
+void EngineState::on_leave(uint64_t incarnation, std::string_view name, TimeMs now) {
+  const uint32_t index = table_.find(name);
+  if (index == kNoIndex) {
+    ++counters_.ignored_messages;
+    return;
+  }
+  if (index == kSelf) {
+    // Only we can announce our leave; one we did not send is refuted like a DEAD.
+    if (!leaving_ && incarnation >= table_[kSelf].incarnation) refute(incarnation, now);
+    return;
+  }
+  const Member& m = table_[index];
+  if (incarnation < m.incarnation || m.state == wire::MemberState::kLeft) {
+    ++counters_.ignored_messages;
+    return;
+  }
+  mark_left(index, incarnation, now);
+}
+
+void EngineState::mark_left(uint32_t index, uint64_t incarnation, TimeMs now) {
+  Member& m = table_[index];
+  if (m.suspicion != kNoIndex) {
+    suspicions_.stop(m.suspicion);
+    m.suspicion = kNoIndex;
+  }
+  m.incarnation = incarnation;
+  table_.set_state(index, wire::MemberState::kLeft, now);
+  queue_broadcast(index);
+  emit(EventKind::kLeave, index, now);
+}
+
+void EngineState::refute(uint64_t accused_incarnation, TimeMs now) {
+  (void)now;
+  wire::MemberRecord record = self_record();
+  record.incarnation = std::max(accused_incarnation, table_[kSelf].incarnation) + 1;
+  set_local_record(std::move(record));
+  // Lifeguard IV.A: having to refute means others could not hear us; probe more gently.
+  awareness_.apply(1);
+  ++counters_.refutations;
+  queue_broadcast(kSelf);
+}
+
+void EngineState::set_local_record(wire::MemberRecord record) {
+  record.state = wire::MemberState::kAlive;
+  table_[kSelf].incarnation = record.incarnation;
+  table_[kSelf].record = pool_->intern(std::move(record));
+}
+
+void EngineState::conflict(const wire::MemberRecord& claimant, TimeMs now) {
+  ++counters_.conflicts;
+  // Report each distinct claim once, however many times gossip repeats it.
+  uint64_t key = std::hash<std::string_view>{}(claimant.name);
+  key ^= claimant.id * 0x9e3779b97f4a7c15ULL;
+  key ^= claimant.incarnation * 0xbf58476d1ce4e5b9ULL;
+  key ^= (uint64_t{claimant.address.port} << 32) ^ claimant.address.bytes[3];
+  if (std::find(recent_conflicts_.begin(), recent_conflicts_.end(), key) !=
+      recent_conflicts_.end()) {
+    return;
+  }
+  recent_conflicts_[next_conflict_slot_] = key;
+  next_conflict_slot_ = (next_conflict_slot_ + 1) % recent_conflicts_.size();
+  out_.events.push_back(Event{EventKind::kConflict, claimant.state, claimant.incarnation,
+                              pool_->intern(claimant), now});
+}
+
+void EngineState::expire_suspicions(TimeMs now) {
+  for (uint32_t slot = suspicions_.pop_due(now); slot != kNoIndex;
+       slot = suspicions_.pop_due(now)) {
+    const uint32_t index = suspicions_[slot].member;
+    // SWIM §4.2: a suspicion nobody refuted within the timeout becomes a death.
+    ++counters_.deaths;
+    declare_dead(index, table_[index].incarnation, now);
+  }
+}
+
+}  // namespace constellation::core

@@ -1,0 +1,83 @@
+// Failure detection by probing (SWIM §4.1-4.3, Lifeguard IV.A): the state of the probe in
+// flight, the shuffled round-robin probe order, and the indirect probes we relay for others.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/member_table.h"
+#include "core/rng.h"
+#include "core/time.h"
+#include "wire/messages.h"
+
+namespace constellation::core {
+
+enum class ProbePhase : uint8_t {
+  kIdle = 0,      // nothing in flight
+  kDirect = 1,    // PING sent, waiting up to the (scaled) probe timeout for the ACK
+  kIndirect = 2,  // PING_REQs (and maybe a TCP ping) out, waiting until the period ends
+  kDone = 3,      // acked; the period runs out before the next probe starts
+};
+
+// The one probe of the current protocol period.
+struct Probe {
+  ProbePhase phase = ProbePhase::kIdle;
+  std::string target;
+  wire::Address target_address;
+  uint32_t seq = 0;
+  TimeMs started = 0;
+  TimeMs direct_deadline = 0;
+  uint32_t expected_nacks = 0;
+  uint32_t nacks = 0;
+};
+
+// SWIM §4.3 "Round-Robin Probe Target Selection": members are probed in a random permutation,
+// reshuffled at the end of each round, so every member is probed within one round; a member
+// joining mid-round goes to a random position among those not yet probed this round.
+class ProbeOrder {
+ public:
+  void add(uint32_t member, Rng& rng);
+  // The next member to probe for which `probeable(index)` holds, or kNoIndex if none does.
+  template <class Pred>
+  uint32_t next(Rng& rng, Pred probeable);
+  // After the member table was compacted: old member index -> new index (kNoIndex: removed).
+  void remap(const std::vector<uint32_t>& remap);
+  size_t size() const { return order_.size(); }
+  size_t memory_bytes() const { return order_.capacity() * sizeof(uint32_t); }
+
+ private:
+  void shuffle(Rng& rng);
+
+  std::vector<uint32_t> order_;
+  size_t cursor_ = 0;
+};
+
+template <class Pred>
+uint32_t ProbeOrder::next(Rng& rng, Pred probeable) {
+  for (size_t tried = 0; tried < order_.size(); ++tried) {
+    if (cursor_ >= order_.size()) {
+      shuffle(rng);
+      cursor_ = 0;
+    }
+    const uint32_t index = order_[cursor_++];
+    if (probeable(index)) return index;
+  }
+  return kNoIndex;
+}
+
+// An indirect probe we perform for another member (SWIM §4.2 PING_REQ): we ping the target
+// with our own sequence number and forward its ACK, or answer NACK (Lifeguard IV.A) when the
+// target stays silent for a probe timeout.
+struct Relay {
+  uint32_t seq = 0;         // our PING's sequence number
+  uint32_t origin_seq = 0;  // the requester's sequence number
+  wire::Address requester;
+  std::string target;
+  TimeMs deadline = 0;
+  bool want_nack = true;
+};
+inline constexpr size_t kMaxRelays = 256;
+
+}  // namespace constellation::core

@@ -1,0 +1,255 @@
+// Streams: join, anti-entropy (SYNC), reconnection to dead members and seeds, the TCP
+// fallback ping, and serving the same for others.
+//
+// Anti-entropy (memberlist push/pull): now and then two members exchange their whole tables
+// over a stream and merge them by the usual ordering rules, which repairs whatever gossip lost.
+// Reconnection (serf's reconnect): dead members and absent seeds are tried periodically, so
+// the halves of a healed partition find each other with no call to join.
+#include <algorithm>
+#include <bit>
+#include <variant>
+
+#include "core/engine_state.h"
+
+namespace constellation::core {
+
+void EngineState::join(const std::vector<wire::Address>& seeds, TimeMs now) {
+  start_if_needed(now);
+  for (const auto& seed : seeds) {
+    if (seed == self_record().address) continue;
+    if (std::find(seeds_.begin(), seeds_.end(), seed) == seeds_.end() &&
+        seeds_.size() < kMaxPendingStreams) {
+      seeds_.push_back(seed);
+    }
+    request_sync(seed, StreamKind::kJoinSync, now);
+  }
+}
+
+std::vector<wire::MemberRecord> EngineState::table_snapshot() const {
+  // Ourselves first: the receiver takes the first record's name as the sender's, to count
+  // the sender as one accuser of whatever it reports suspect.
+  std::vector<wire::MemberRecord> members;
+  members.reserve(table_.size());
+  for (uint32_t i = 0; i < table_.size(); ++i) {
+    const Member& m = table_[i];
+    wire::MemberRecord& r = members.emplace_back(*m.record);
+    r.state = m.state;
+    r.incarnation = m.incarnation;
+  }
+  return members;
+}
+
+bool EngineState::request_sync(const wire::Address& to, StreamKind kind, TimeMs now) {
+  if (streams_.size() >= kMaxPendingStreams) return false;
+  wire::SyncRequest request;
+  request.join = kind == StreamKind::kJoinSync;
+  request.members = table_snapshot();
+  request_stream(to, kind, wire::encode_frame(wire::Message{std::move(request)}), 0, now);
+  ++counters_.syncs_requested;
+  return true;
+}
+
+uint64_t EngineState::request_stream(const wire::Address& to, StreamKind kind,
+                                     std::vector<uint8_t> frame, uint32_t seq, TimeMs now) {
+  const uint64_t id = next_stream_id_++;
+  // A TCP ping only matters within its probe period; a SYNC gets the stream timeout.
+  const TimeMs deadline = kind == StreamKind::kPing
+                              ? std::max(next_probe_at_, now + config_.probe_timeout_ms)
+                              : now + config_.stream_timeout_ms;
+  streams_.push_back(PendingStream{id, kind, deadline, seq, to});
+  counters_.stream_bytes_out += frame.size();
+  out_.streams.push_back(StreamRequest{id, to, kind, std::move(frame)});
+  return id;
+}
+
+bool EngineState::decode_frame(std::span<const uint8_t> frame, wire::DecodedPacket& out) {
+  counters_.stream_bytes_in += frame.size();
+  uint32_t length = 0;
+  wire::DecodeError error = wire::read_frame_length(frame, wire::kMaxStreamFrameBytes, length);
+  if (error == wire::DecodeError::kNone && frame.size() - wire::kFrameHeaderSize < length) {
+    error = wire::DecodeError::kTruncated;
+  }
+  if (error == wire::DecodeError::kNone) {
+    out.messages.clear();
+    error = wire::decode_packet(frame.subspan(wire::kFrameHeaderSize, length), limits_, out);
+  }
+  if (error != wire::DecodeError::kNone) {
+    ++counters_.rejected[static_cast<size_t>(error)];
+    return false;
+  }
+  counters_.unknown_messages += out.skipped_unknown;
+  return true;
+}
+
+void EngineState::merge(std::vector<wire::MemberRecord>& members, TimeMs now) {
+  if (members.empty()) return;
+  const std::string sender = members.front().name;
+  for (auto& record : members) {
+    switch (record.state) {
+      case wire::MemberState::kAlive:
+        on_alive(std::move(record), now);
+        break;
+      case wire::MemberState::kSuspect:
+        on_suspect(record.incarnation, record.name, sender, now);
+        break;
+      case wire::MemberState::kDead:
+        // memberlist mergeState: a death we did not witness is only a suspicion here, so a
+        // member the other side lost (a partition) gets the chance to refute.
+        if (record.name == self_name()) {
+          on_dead(record.incarnation, record.name, now);
+        } else {
+          on_suspect(record.incarnation, record.name, sender, now);
+        }
+        break;
+      case wire::MemberState::kLeft:
+        on_leave(record.incarnation, record.name, now);
+        break;
+    }
+  }
+}
+
+bool EngineState::stream_response(uint64_t id, std::span<const uint8_t> frame, TimeMs now) {
+  start_if_needed(now);
+  const auto it = std::find_if(streams_.begin(), streams_.end(),
+                               [id](const PendingStream& s) { return s.id == id; });
+  if (it == streams_.end()) return false;
+  const PendingStream pending = *it;
+  streams_.erase(it);
+  wire::DecodedPacket packet;
+  if (!decode_frame(frame, packet)) {
+    ++counters_.streams_failed;
+    return false;
+  }
+  for (auto& message : packet.messages) {
+    if (pending.kind == StreamKind::kPing) {
+      const auto* ack = std::get_if<wire::Ack>(&message);
+      if (ack == nullptr || ack->seq != pending.seq) continue;
+      if ((probe_.phase == ProbePhase::kDirect || probe_.phase == ProbePhase::kIndirect) &&
+          probe_.seq == pending.seq) {
+        probe_acked(false);
+      }
+      return true;
+    }
+    auto* response = std::get_if<wire::SyncResponse>(&message);
+    if (response == nullptr) continue;
+    const uint64_t incarnation_before = table_[kSelf].incarnation;
+    merge(response->members, now);
+    ++counters_.syncs_completed;
+    if (pending.kind == StreamKind::kJoinSync) {
+      // Joined: announce ourselves afresh to the cluster we now know (SWIM §4.1 join).
+      queue_broadcast(kSelf);
+    }
+    if (table_[kSelf].incarnation != incarnation_before && !leaving_) {
+      // We had to refute what the peer believed about us; tell it straight away, since
+      // gossip may not reach it (it may think us dead and not talk to us).
+      wire::Message alive;
+      broadcast_message(kSelf, alive);
+      send_with_piggyback(pending.to, alive);
+    }
+    return true;
+  }
+  ++counters_.ignored_messages;
+  return false;
+}
+
+void EngineState::stream_failed(uint64_t id, TimeMs now) {
+  start_if_needed(now);
+  const auto it = std::find_if(streams_.begin(), streams_.end(),
+                               [id](const PendingStream& s) { return s.id == id; });
+  if (it == streams_.end()) return;
+  streams_.erase(it);
+  ++counters_.streams_failed;
+}
+
+std::vector<uint8_t> EngineState::serve_stream(const wire::Address& from,
+                                               std::span<const uint8_t> frame, TimeMs now) {
+  (void)from;
+  start_if_needed(now);
+  wire::DecodedPacket packet;
+  if (!decode_frame(frame, packet)) return {};
+  for (auto& message : packet.messages) {
+    if (auto* request = std::get_if<wire::SyncRequest>(&message)) {
+      // Merge first: if the peer's view made us refute, our reply already carries the fix.
+      merge(request->members, now);
+      ++counters_.syncs_served;
+      wire::SyncResponse response;
+      response.join = request->join;
+      response.members = table_snapshot();
+      std::vector<uint8_t> reply = wire::encode_frame(wire::Message{std::move(response)});
+      counters_.stream_bytes_out += reply.size();
+      return reply;
+    }
+    if (const auto* ping = std::get_if<wire::Ping>(&message)) {
+      if (!ping->target.empty() && ping->target != self_name()) return {};
+      std::vector<uint8_t> reply =
+          wire::encode_frame(wire::Message{wire::Ack{ping->seq, std::string(self_name())}});
+      counters_.stream_bytes_out += reply.size();
+      return reply;
+    }
+  }
+  ++counters_.ignored_messages;
+  return {};
+}
+
+void EngineState::stream_tick(TimeMs now) {
+  std::erase_if(streams_, [&](const PendingStream& s) {
+    if (s.deadline > now) return false;
+    ++counters_.streams_failed;
+    return true;
+  });
+}
+
+TimeMs EngineState::push_pull_interval() const {
+  // memberlist pushPullScale: above 32 members, one more interval per doubling, so the
+  // cluster-wide SYNC load (each one O(n)) grows like n log n rather than n^2.
+  constexpr size_t kThreshold = 32;
+  const size_t n = live_members();
+  if (n <= kThreshold) return config_.push_pull_interval_ms;
+  // ceil(log2 n) - log2 32 + 1
+  const auto multiplier = static_cast<TimeMs>(std::bit_width(n - 1) - 5 + 1);
+  return multiplier * config_.push_pull_interval_ms;
+}
+
+void EngineState::push_pull_tick(TimeMs now) {
+  if (now < push_pull_at_) return;
+  push_pull_at_ = now + push_pull_interval();
+  if (leaving_) return;
+  sample(
+      1,
+      [&](uint32_t index) {
+        return index != kSelf && table_[index].state == wire::MemberState::kAlive;
+      },
+      picks_);
+  if (!picks_.empty()) request_sync(table_[picks_.front()].record->address, StreamKind::kSync, now);
+}
+
+void EngineState::reconnect_tick(TimeMs now) {
+  if (now < reconnect_at_) return;
+  reconnect_at_ = now + config_.reconnect_interval_ms;
+  if (leaving_) return;
+  // One dead member, chosen at random (serf reconnect): if it is in fact alive on the other
+  // side of a healed partition, the SYNC makes both sides refute and re-merge.
+  if (table_.count(wire::MemberState::kDead) > 0) {
+    const auto n = static_cast<uint32_t>(table_.size());
+    const auto start = static_cast<uint32_t>(rng_.below(n));
+    for (uint32_t k = 0; k < n; ++k) {
+      const uint32_t i = (start + k) % n;
+      if (table_[i].state == wire::MemberState::kDead) {
+        request_sync(table_[i].record->address, StreamKind::kSync, now);
+        break;
+      }
+    }
+  }
+  // One seed, in turn, if no live member of ours is at its address: after a partition or a
+  // restart of the whole cluster, the seeds are where the others will be.
+  if (!seeds_.empty()) {
+    const wire::Address& seed = seeds_[next_seed_++ % seeds_.size()];
+    bool present = false;
+    for (uint32_t i = 1; i < table_.size() && !present; ++i) {
+      present = is_probeable(table_[i].state) && table_[i].record->address == seed;
+    }
+    if (!present) request_sync(seed, StreamKind::kSync, now);
+  }
+}
+
+}  // namespace constellation::core
