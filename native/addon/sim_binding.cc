@@ -480,6 +480,7 @@ Napi::Object metrics_object(Napi::Env env, const sim::SimResult& result) {
   number("datagramsUnreachable", static_cast<double>(result.datagrams_unreachable));
   number("datagramsOverflowed", static_cast<double>(result.datagrams_overflowed));
   number("streamsFailed", static_cast<double>(result.streams_failed));
+  number("streamRetransmits", static_cast<double>(result.stream_retransmits));
   metrics.Set("allAliveAtEnd", result.all_alive_at_end);
   number("runningAtEnd", result.running_at_end);
   return metrics;

@@ -43,16 +43,30 @@ TimeMs NetworkModel::delay() {
   return link_.latency_ms + jitter;
 }
 
-std::optional<TimeMs> NetworkModel::send_datagram(uint32_t from, uint32_t to, TimeMs now) {
+bool NetworkModel::lost(uint32_t from, uint32_t to) {
   // Three independent chances to lose it: leaving the sender, on the way, entering the receiver.
-  if (rng_.chance(egress_loss_[from]) || rng_.chance(link_.loss) ||
-      rng_.chance(ingress_loss_[to])) {
+  return rng_.chance(egress_loss_[from]) || rng_.chance(link_.loss) ||
+         rng_.chance(ingress_loss_[to]);
+}
+
+std::optional<TimeMs> NetworkModel::send_datagram(uint32_t from, uint32_t to, TimeMs now) {
+  if (lost(from, to)) {
     ++lost_;
     return std::nullopt;
   }
   return now + delay();
 }
 
-TimeMs NetworkModel::stream_delay() { return delay(); }
+std::optional<TimeMs> NetworkModel::stream_leg(uint32_t from, uint32_t to, bool handshake) {
+  TimeMs rto = handshake ? kHandshakeRtoMs : kDataRtoMs;
+  TimeMs waited = 0;
+  for (int attempt = 0; attempt <= kMaxRetransmits; ++attempt) {
+    if (!lost(from, to)) return waited + delay();
+    ++retransmits_;
+    waited += rto;
+    rto *= 2;
+  }
+  return std::nullopt;
+}
 
 }  // namespace constellation::sim

@@ -41,15 +41,26 @@ class NetworkModel {
   // Reachability is checked at delivery, so a partition that begins while a datagram is in
   // flight still stops it.
   std::optional<TimeMs> send_datagram(uint32_t from, uint32_t to, TimeMs now);
-  // One-way delay of a stream message. Streams are TCP: loss costs retransmissions, not data;
-  // at the loss rates simulated here that is well below the probe timeouts, so it is ignored.
-  TimeMs stream_delay();
+  // One leg of a TCP stream (a handshake segment or a whole frame) from `from` to `to`: its
+  // delay including retransmissions, or nothing if it is still lost after kMaxRetransmits
+  // tries (the connection then times out). Each try is lost with the same chances as a
+  // datagram; a lost try costs the retransmission timeout, doubling each time (RFC 6298 §5.5).
+  // A SYN or SYN-ACK starts at 1 s (RFC 6298 §2.1), data at Linux's 200 ms minimum RTO. So
+  // loss makes streams slow rather than lossy, which is what lets a lossy path still fail a
+  // TCP fallback probe that has to finish within one protocol period.
+  std::optional<TimeMs> stream_leg(uint32_t from, uint32_t to, bool handshake);
+
+  static constexpr TimeMs kHandshakeRtoMs = 1000;
+  static constexpr TimeMs kDataRtoMs = 200;
+  static constexpr int kMaxRetransmits = 6;
 
   const LinkParams& link() const { return link_; }
   uint64_t lost_datagrams() const { return lost_; }
+  uint64_t stream_retransmits() const { return retransmits_; }
 
  private:
   TimeMs delay();
+  bool lost(uint32_t from, uint32_t to);
 
   LinkParams link_;
   SimRng rng_;
@@ -58,6 +69,7 @@ class NetworkModel {
   std::vector<uint32_t> group_;
   bool partitioned_ = false;
   uint64_t lost_ = 0;
+  uint64_t retransmits_ = 0;
 };
 
 }  // namespace constellation::sim

@@ -7,14 +7,6 @@
 
 namespace constellation::sim {
 
-namespace {
-
-// Stream requests pay a TCP handshake before their data: SYN, SYN-ACK, then the request
-// travels with the final ACK, three one-way delays in all.
-constexpr TimeMs kHandshakeLegs = 3;
-
-}  // namespace
-
 const char* action_name(ActionKind kind) {
   switch (kind) {
     case ActionKind::kCrash:
@@ -199,6 +191,15 @@ void Simulator::drain(uint32_t member) {
       fail_stream(member, m.life, stream.id, now_ + scenario_.config.stream_timeout_ms);
       continue;
     }
+    // SYN, SYN-ACK, then the request frame. Whether anyone answers at the far end is decided
+    // when it arrives; here only the network's delay is drawn.
+    const auto syn = network_.stream_leg(member, *to, true);
+    const auto syn_ack = network_.stream_leg(*to, member, true);
+    const auto request = network_.stream_leg(member, *to, false);
+    if (!syn || !syn_ack || !request) {
+      fail_stream(member, m.life, stream.id, now_ + scenario_.config.stream_timeout_ms);
+      continue;
+    }
     Item item;
     item.kind = Kind::kStreamArrive;
     item.member = *to;
@@ -207,7 +208,7 @@ void Simulator::drain(uint32_t member) {
     item.id = stream.id;
     item.origin = now_;
     item.bytes = std::move(stream.frame);
-    queue_.push(now_ + kHandshakeLegs * network_.stream_delay(), std::move(item));
+    queue_.push(now_ + *syn + *syn_ack + *request, std::move(item));
   }
   for (const auto& event : out.events) record(member, event);
   out.clear();
@@ -323,8 +324,14 @@ void Simulator::on_stream_arrive(Item item) {
       target.engine->serve_stream(member_address(requester), item.bytes, now_);
   drain(item.member);
   if (reply.empty()) {
-    // Served but nothing to say: the connection closes, which the requester sees at once.
-    fail_stream(requester, item.life, item.id, now_ + network_.stream_delay());
+    // Served but nothing to say: the connection closes, which the requester sees one
+    // (lossless, for simplicity) FIN later.
+    fail_stream(requester, item.life, item.id, now_ + scenario_.link.latency_ms);
+    return;
+  }
+  const auto leg = network_.stream_leg(item.member, requester, false);
+  if (!leg) {
+    fail_stream(requester, item.life, item.id, item.origin + scenario_.config.stream_timeout_ms);
     return;
   }
   ++result_.total.stream_frames;
@@ -337,7 +344,7 @@ void Simulator::on_stream_arrive(Item item) {
   answer.id = item.id;
   answer.origin = item.origin;
   answer.bytes = std::move(reply);
-  queue_.push(now_ + network_.stream_delay(), std::move(answer));
+  queue_.push(now_ + *leg, std::move(answer));
 }
 
 void Simulator::on_stream_reply(Item item) {
@@ -540,6 +547,7 @@ SimResult Simulator::run() {
   result_.falsely_dead_members = metrics_.falsely_dead_members();
   result_.falsely_suspected_members = metrics_.falsely_suspected_members();
   result_.datagrams_lost = network_.lost_datagrams();
+  result_.stream_retransmits = network_.stream_retransmits();
   result_.all_alive_at_end = view_.all_alive();
   result_.running_at_end = view_.running_count();
   // The traffic totals are part of what must replay exactly.

@@ -58,6 +58,7 @@ struct SimResult {
   uint64_t datagrams_unreachable = 0;  // partition, crashed or stopped receiver
   uint64_t datagrams_overflowed = 0;   // a paused member's buffer was full
   uint64_t streams_failed = 0;
+  uint64_t stream_retransmits = 0;  // TCP segments the network lost and the sender resent
   // Memory, taken when the cluster converged (or at the end if it never did).
   size_t engine_memory_bytes = 0;  // sum over running engines
   size_t pool_memory_bytes = 0;    // the shared record pool(s)
