@@ -55,14 +55,39 @@ export interface SimMetrics {
   datagramsUnreachable: number;
   datagramsOverflowed: number;
   streamsFailed: number;
+  streamRetransmits: number;
   allAliveAtEnd: boolean;
   runningAtEnd: number;
+}
+
+/** The engine configuration a run used (profile plus overrides), by the API's names. */
+export interface SimConfig {
+  probeIntervalMs: number;
+  probeTimeoutMs: number;
+  streamTimeoutMs: number;
+  gossipIntervalMs: number;
+  gossipToTheDeadMs: number;
+  pushPullIntervalMs: number;
+  reconnectIntervalMs: number;
+  deadReapMs: number;
+  leftReapMs: number;
+  leavePropagateMs: number;
+  indirectChecks: number;
+  retransmitMult: number;
+  gossipNodes: number;
+  suspicionMult: number;
+  suspicionMaxTimeoutMult: number;
+  awarenessMaxMultiplier: number;
+  mtu: number;
+  maxRecordBytes: number;
+  tcpFallbackProbe: boolean;
 }
 
 export interface SimResult {
   events: SimEvent[];
   metrics: SimMetrics;
   logHash: string;
+  config: SimConfig;
 }
 
 export interface SimAction {
@@ -117,18 +142,20 @@ export function observersWith(events: SimEvent[], about: string, state: MemberSt
   return who;
 }
 
-/** lan profile numbers the bounds are derived from (core::Config::lan()). */
-export const lan = {
-  probeIntervalMs: 1000,
-  probeTimeoutMs: 500,
-  suspicionMult: 4,
-  suspicionMaxTimeoutMult: 6,
-  retransmitMult: 4,
-  gossipIntervalMs: 200,
-};
-
 /** Lifeguard IV.B suspicion timeout bounds for n members: min = mult * max(1, log10 n) * probe. */
-export function suspicionBoundsMs(n: number, config = lan) {
-  const min = config.suspicionMult * Math.max(1, Math.log10(n)) * config.probeIntervalMs;
+export function suspicionBoundsMs(n: number, config: SimConfig) {
+  const min = Math.floor(config.suspicionMult * Math.max(1, Math.log10(n)) * config.probeIntervalMs);
   return { min, max: min * config.suspicionMaxTimeoutMult };
+}
+
+/** Gossip rounds an update needs to reach everyone, with slack: retransmitMult * ceil(log10(n+1)). */
+export function disseminationMs(n: number, config: SimConfig) {
+  return config.retransmitMult * Math.ceil(Math.log10(n + 1)) * config.gossipIntervalMs + config.probeIntervalMs;
+}
+
+/** When scripted action `index` ran (virtual ms); throws if it never ran. */
+export function actionAt(metrics: SimMetrics, index: number): number {
+  const at = metrics.actions[index]?.at;
+  if (at === null || at === undefined) throw new Error(`action ${index} never ran`);
+  return at;
 }
