@@ -3,7 +3,13 @@
 // around the `lan` profile, at 50 members and 0, 5, 10 and 20 % uniform loss, in the simulator
 // (virtual time), and writes the table to docs/tuning.md.
 //
-//   node scripts/tuning.mjs [--seeds 3] [--soakMs 600000] [--out docs/tuning.md]
+//   node scripts/tuning.mjs [--seeds 5] [--soakMs 1800000] [--out docs/tuning.md]
+//                           [--table current] [--addon path/to/constellation.node] [--note text]
+//
+// The table lands between `<!-- tuning-table:NAME:start -->` and `...:end -->` markers in the
+// output file (NAME from --table), so several tables (say, the engine as it is and the engine
+// with a proposed fix, built elsewhere and passed with --addon) live side by side and the
+// hand-written reasoning around them survives a rerun.
 //
 // Each cell runs `--seeds` seeds. One run: 50 members join through one seed and converge, run
 // undisturbed for --soakMs (every suspicion or death of a live member is false), then one
@@ -17,11 +23,11 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const addon = require('node-gyp-build')(root);
-
 const args = parseArgs(process.argv.slice(2));
-const seeds = Number(args.seeds ?? 3);
-const soakMs = Number(args.soakMs ?? 600_000);
+const addon = args.addon ? require(path.resolve(String(args.addon))) : require('node-gyp-build')(root);
+const seeds = Number(args.seeds ?? 5);
+const soakMs = Number(args.soakMs ?? 1_800_000);
+const tableName = String(args.table ?? 'current');
 const out = path.resolve(root, String(args.out ?? 'docs/tuning.md'));
 const nodes = 50;
 const losses = [0, 0.05, 0.1, 0.2];
@@ -33,10 +39,14 @@ const settings = [
   { name: 'suspicionMult 3', config: { suspicionMult: 3 } },
   { name: 'suspicionMult 2', config: { suspicionMult: 2 } },
   { name: 'suspicionMaxTimeoutMult 3', config: { suspicionMaxTimeoutMult: 3 } },
-  { name: 'probe 500/250', config: { probeIntervalMs: 500, probeTimeoutMs: 250 } },
-  { name: 'probe 500/250, suspicionMult 3', config: { probeIntervalMs: 500, probeTimeoutMs: 250, suspicionMult: 3 } },
-  { name: 'probeTimeout 300, suspicionMult 3', config: { probeTimeoutMs: 300, suspicionMult: 3 } },
+  { name: 'indirectChecks 5', config: { indirectChecks: 5 } },
   { name: 'indirectChecks 5, suspicionMult 3', config: { indirectChecks: 5, suspicionMult: 3 } },
+  { name: 'probeTimeout 300, suspicionMult 3', config: { probeTimeoutMs: 300, suspicionMult: 3 } },
+  { name: 'probe 500/250', config: { probeIntervalMs: 500, probeTimeoutMs: 250 } },
+  {
+    name: 'probe 500/250, indirectChecks 5, suspicionMult 3',
+    config: { probeIntervalMs: 500, probeTimeoutMs: 250, indirectChecks: 5, suspicionMult: 3 },
+  },
 ];
 
 function parseArgs(argv) {
@@ -57,6 +67,8 @@ function runCell(setting, loss) {
   const detectFirst = [];
   let falseDeaths = 0;
   let falseSuspicions = 0;
+  let deathEpisodes = 0;
+  let suspicionEpisodes = 0;
   let undetected = 0;
   let msgs = 0;
   for (let s = 0; s < seeds; s++) {
@@ -79,6 +91,8 @@ function runCell(setting, loss) {
     if (metrics.detectFirstMs !== null) detectFirst.push(metrics.detectFirstMs);
     falseDeaths += metrics.falsePositives;
     falseSuspicions += metrics.falseSuspicions;
+    deathEpisodes += metrics.falseDeathEpisodes;
+    suspicionEpisodes += metrics.falseSuspicionEpisodes;
     msgs += metrics.msgsPerNodePerSec;
   }
   return {
@@ -87,10 +101,11 @@ function runCell(setting, loss) {
     detectFirstMedian: median(detectFirst),
     undetected,
     // Per member-hour of soak, so cells with other seed counts or soak lengths compare.
-    falseDeathsPerMemberHour: falseDeaths / ((nodes * seeds * soakMs) / 3_600_000),
-    falseSuspicionsPerMemberHour: falseSuspicions / ((nodes * seeds * soakMs) / 3_600_000),
+    suspicionEpisodesPerMemberHour: suspicionEpisodes / ((nodes * seeds * soakMs) / 3_600_000),
     falseDeaths,
     falseSuspicions,
+    deathEpisodes,
+    suspicionEpisodes,
     msgsPerNodePerSec: msgs / seeds,
   };
 }
@@ -106,7 +121,7 @@ for (const setting of settings) {
     rows.push({ setting, loss, ...cell });
     process.stderr.write(
       `${setting.name.padEnd(36)} loss ${String(loss * 100).padStart(2)}%  detectAll ${fmtS(cell.detectAllMedian)} s  ` +
-        `false deaths ${cell.falseDeaths}  false suspicions ${cell.falseSuspicions}\n`,
+        `false deaths ${cell.deathEpisodes} (${cell.falseDeaths})  false suspicions ${cell.suspicionEpisodes} (${cell.falseSuspicions})\n`,
     );
   }
 }
@@ -114,10 +129,14 @@ const wallS = ((Date.now() - started) / 1000).toFixed(0);
 
 // The generated part sits between two markers; the reasoning around it is written by hand and
 // kept when the table is regenerated.
-const START = '<!-- tuning-table:start -->';
-const END = '<!-- tuning-table:end -->';
+const START = `<!-- tuning-table:${tableName}:start -->`;
+const END = `<!-- tuning-table:${tableName}:end -->`;
 const lines = [START];
 lines.push('');
+if (args.note) {
+  lines.push(String(args.note));
+  lines.push('');
+}
 lines.push(
   `${nodes} members in the deterministic simulator (native/sim, virtual time), 1 ms + up to 1 ms jitter per ` +
     `link, uniform datagram loss as given. Per cell ${seeds} seeds; each run converges, soaks ` +
@@ -125,8 +144,12 @@ lines.push(
     'stops once every live member has marked it dead. **Detect all** is the median over seeds of the time ' +
     'until the last live member marked the crash dead (max in brackets); the bar is memberlist with its ' +
     `LAN defaults, ${MEMBERLIST_LAN_DETECT_ALL_MS / 1000} s for 50 members on real sockets. False deaths ` +
-    'and suspicions are summed over the seeds; *per member-hour* divides by members × soak time. ' +
-    `Generated by \`node scripts/tuning.mjs --seeds ${seeds} --soakMs ${soakMs}\` in ${wallS} s of wall time.`,
+    'and suspicions are summed over the seeds and counted two ways: *episodes* are distinct (member, incarnation) ' +
+    'pairs wrongly declared dead or suspect — one accusation — and the number in brackets counts every member that ' +
+    'adopted it (an episode gossiped to all 49 others counts 49). *Per member-hour* divides suspicion episodes by ' +
+    'members × soak time. ' +
+    `Generated by \`node scripts/tuning.mjs --seeds ${seeds} --soakMs ${soakMs} --table ${tableName}` +
+    `${args.addon ? ' --addon …' : ''}\` in ${wallS} s of wall time.`,
 );
 lines.push('');
 lines.push(
@@ -137,8 +160,9 @@ for (const row of rows) {
   const undetected = row.undetected ? ` (${row.undetected} undetected)` : '';
   lines.push(
     `| ${row.setting.name} | ${row.loss * 100} % | ${fmtS(row.detectAllMedian)} [${fmtS(row.detectAllMax)}]${undetected} | ` +
-      `${fmtS(row.detectFirstMedian)} | ${row.falseDeaths} | ${row.falseSuspicions} | ` +
-      `${fmtRate(row.falseSuspicionsPerMemberHour)} | ${row.msgsPerNodePerSec.toFixed(1)} |`,
+      `${fmtS(row.detectFirstMedian)} | ${row.deathEpisodes} (${row.falseDeaths}) | ` +
+      `${row.suspicionEpisodes} (${row.falseSuspicions}) | ${fmtRate(row.suspicionEpisodesPerMemberHour)} | ` +
+      `${row.msgsPerNodePerSec.toFixed(1)} |`,
   );
 }
 lines.push('');
@@ -154,7 +178,10 @@ if (existsSync(out)) {
   const previous = readFileSync(out, 'utf8');
   const from = previous.indexOf(START);
   const to = previous.indexOf(END);
-  if (from >= 0 && to > from) document = previous.slice(0, from) + table + previous.slice(to + END.length);
+  document =
+    from >= 0 && to > from
+      ? previous.slice(0, from) + table + previous.slice(to + END.length)
+      : `${previous.trimEnd()}\n\n${table}\n`;
 }
 writeFileSync(out, document);
 process.stderr.write(`wrote ${path.relative(root, out)} in ${wallS} s\n`);

@@ -431,6 +431,8 @@ Napi::Object metrics_object(Napi::Env env, const sim::SimResult& result) {
 
   number("falsePositives", static_cast<double>(result.false_positives));
   number("falseSuspicions", static_cast<double>(result.false_suspicions));
+  number("falseDeathEpisodes", static_cast<double>(result.false_death_episodes));
+  number("falseSuspicionEpisodes", static_cast<double>(result.false_suspicion_episodes));
   number("falselyDeadMembers", result.falsely_dead_members);
   number("falselySuspectedMembers", result.falsely_suspected_members);
 

@@ -39,10 +39,12 @@ void RunMetrics::on_transition(TimeMs at, uint32_t observer, uint32_t about, Vie
     } else if (live(about, incarnation)) {
       ++false_positives_;
       falsely_dead_[about] = 1;
+      false_death_episodes_.emplace(about, incarnation);
     }
   } else if (after == ViewState::kSuspect && open_crash_[about] < 0 && live(about, incarnation)) {
     ++false_suspicions_;
     falsely_suspected_[about] = 1;
+    false_suspicion_episodes_.emplace(about, incarnation);
   }
 }
 

@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "sim/membership_view.h"
@@ -53,6 +55,10 @@ class RunMetrics {
 
   uint64_t false_positives() const { return false_positives_; }
   uint64_t false_suspicions() const { return false_suspicions_; }
+  // Distinct (member, incarnation) pairs falsely declared dead / suspected: one accusation
+  // that gossip carries to 49 observers is one episode but 49 false positives.
+  uint64_t false_death_episodes() const { return false_death_episodes_.size(); }
+  uint64_t false_suspicion_episodes() const { return false_suspicion_episodes_.size(); }
   uint32_t falsely_dead_members() const;
   uint32_t falsely_suspected_members() const;
 
@@ -75,6 +81,8 @@ class RunMetrics {
   std::vector<int64_t> stale_floor_;       // incarnations <= this are about an earlier life
   std::vector<uint8_t> falsely_dead_;
   std::vector<uint8_t> falsely_suspected_;
+  std::set<std::pair<uint32_t, uint64_t>> false_death_episodes_;
+  std::set<std::pair<uint32_t, uint64_t>> false_suspicion_episodes_;
   uint64_t false_positives_ = 0;
   uint64_t false_suspicions_ = 0;
 };

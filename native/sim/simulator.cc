@@ -544,6 +544,8 @@ SimResult Simulator::run() {
   result_.crashes = metrics_.crash_reports(view_);
   result_.false_positives = metrics_.false_positives();
   result_.false_suspicions = metrics_.false_suspicions();
+  result_.false_death_episodes = metrics_.false_death_episodes();
+  result_.false_suspicion_episodes = metrics_.false_suspicion_episodes();
   result_.falsely_dead_members = metrics_.falsely_dead_members();
   result_.falsely_suspected_members = metrics_.falsely_suspected_members();
   result_.datagrams_lost = network_.lost_datagrams();

@@ -46,6 +46,8 @@ struct SimResult {
   std::vector<ActionReport> actions;
   uint64_t false_positives = 0;
   uint64_t false_suspicions = 0;
+  uint64_t false_death_episodes = 0;
+  uint64_t false_suspicion_episodes = 0;
   uint32_t falsely_dead_members = 0;
   uint32_t falsely_suspected_members = 0;
   // Steady state: from convergence until the first action (or the end).

@@ -41,6 +41,8 @@ export interface SimMetrics {
   crashes: CrashMetrics[];
   falsePositives: number;
   falseSuspicions: number;
+  falseDeathEpisodes: number;
+  falseSuspicionEpisodes: number;
   falselyDeadMembers: number;
   falselySuspectedMembers: number;
   steadyMs: number;
