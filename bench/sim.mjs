@@ -34,6 +34,7 @@ export default async function sim(args) {
     if (!victims.includes(member)) victims.push(member);
   }
 
+  const started = process.hrtime.bigint();
   const scenario = {
     seed,
     nodes,
@@ -47,12 +48,17 @@ export default async function sim(args) {
     // Budget: joins plus ten minutes to converge, the soak, then ten minutes to detect.
     durationMs: joinSpreadMs + 600_000 + soakMs + 600_000,
     recordEvents: false,
+    // Progress on stderr every minute of virtual time: the 10,000-member run takes a while.
+    progressEveryMs: 60_000,
+    onProgress: ({ at, queueEvents, converged }) => {
+      const wall = ((Number(process.hrtime.bigint() - started) / 1e9) | 0).toString();
+      process.stderr.write(`  virtual ${at / 1000} s, ${queueEvents} events, converged ${converged}, wall ${wall} s\n`);
+    },
   };
   const params = { nodes, profile, loss, seed, crashes: victims.length, soakMs, joinSpreadMs };
   if (soakMs < requestedSoak) params.soakShortenedFrom = requestedSoak;
 
   process.stderr.write(`sim: ${nodes} members, ${profile}, loss ${loss}, soak ${soakMs} ms ...\n`);
-  const started = process.hrtime.bigint();
   const { metrics, logHash } = addon.sim.simulate(scenario);
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const peakRssMb = process.resourceUsage().maxRSS / 1024;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -360,6 +361,25 @@ sim::Scenario parse_scenario(Napi::Env env, const Napi::Value& value) {
   scenario.pause_buffer_bytes = static_cast<size_t>(
       integer_field(object, path, "pauseBufferBytes",
                     static_cast<int64_t>(scenario.pause_buffer_bytes), 0, 1e10));
+  const Napi::Value progress = object.Get("onProgress");
+  if (!progress.IsUndefined()) {
+    if (!progress.IsFunction()) throw_type(env, "onProgress must be a function");
+    scenario.progress_every_ms =
+        integer_field(object, path, "progressEveryMs", 10000, 1, kMaxTimeMs);
+    // Called synchronously on this thread between simulation steps; the function reference
+    // lives as long as this call does.
+    auto callback =
+        std::make_shared<Napi::FunctionReference>(Napi::Persistent(progress.As<Napi::Function>()));
+    scenario.on_progress = [env, callback](const sim::Progress& p) {
+      Napi::HandleScope scope(env);
+      Napi::Object info = Napi::Object::New(env);
+      info.Set("at", static_cast<double>(p.at));
+      info.Set("queueEvents", static_cast<double>(p.queue_events));
+      info.Set("running", p.running);
+      info.Set("converged", p.converged);
+      callback->Call({info});
+    };
+  }
   return scenario;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,14 @@ enum class StopWhen : uint8_t {
   kAllAlive,   // after the actions: every running member sees every running member alive
 };
 
+// A look at a long run while it goes (the 10,000-member benchmark runs for minutes).
+struct Progress {
+  TimeMs at = 0;
+  uint64_t queue_events = 0;
+  uint32_t running = 0;
+  bool converged = false;
+};
+
 struct Scenario {
   uint64_t seed = 1;
   uint32_t nodes = 5;
@@ -73,6 +82,9 @@ struct Scenario {
   // A paused member's socket buffer: datagrams beyond it are dropped, as the kernel would
   // (Linux net.core.rmem_default is 212992 bytes).
   size_t pause_buffer_bytes = 212992;
+  // Called every `progress_every_ms` of virtual time, if set.
+  TimeMs progress_every_ms = 0;
+  std::function<void(const Progress&)> on_progress;
 };
 
 }  // namespace constellation::sim

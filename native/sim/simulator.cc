@@ -512,10 +512,17 @@ SimResult Simulator::run() {
   if (!scenario_.actions_after_convergence) schedule_actions(0);
 
   const TimeMs end = scenario_.duration_ms;
+  const bool reporting = scenario_.on_progress && scenario_.progress_every_ms > 0;
+  TimeMs next_report = reporting ? scenario_.progress_every_ms : kNever;
   bool stopped = false;
   while (!queue_.empty() && queue_.next_time() <= end) {
     auto entry = queue_.pop();
     now_ = entry.at;
+    if (now_ >= next_report) {
+      scenario_.on_progress(Progress{now_, result_.queue_events, view_.running_count(),
+                                     result_.converged_at.has_value()});
+      next_report = now_ - now_ % scenario_.progress_every_ms + scenario_.progress_every_ms;
+    }
     ++result_.queue_events;
     dispatch(std::move(entry.payload));
     after_event();
