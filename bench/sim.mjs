@@ -35,6 +35,7 @@ export default async function sim(args) {
   }
 
   const started = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   const scenario = {
     seed,
     nodes,
@@ -61,6 +62,7 @@ export default async function sim(args) {
   process.stderr.write(`sim: ${nodes} members, ${profile}, loss ${loss}, soak ${soakMs} ms ...\n`);
   const { metrics, logHash } = addon.sim.simulate(scenario);
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const cpu = process.cpuUsage(cpuBefore);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
   report('sim', params, {
@@ -74,6 +76,8 @@ export default async function sim(args) {
     bytesPerNodePerSec: round(metrics.bytesPerNodePerSec),
     bytesPerMember: round(metrics.bytesPerMember),
     wallMs: Math.round(wallMs),
+    // CPU time of the run: on a shared machine wallMs also measures the neighbours.
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     peakRssMb: Math.round(peakRssMb),
     // Context for the fields above.
     steadyMs: metrics.steadyMs,
