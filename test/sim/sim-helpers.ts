@@ -92,31 +92,62 @@ export interface SimResult {
   config: SimConfig;
 }
 
+/**
+ * One scripted action. `members` are indices or names ("n3"); `groups` (partition) are member
+ * lists that cannot reach each other — members in no group form one more group; `value` is a
+ * loss fraction (ingressLoss, egressLoss, loss) or `{ tags, resources }` (update).
+ */
 export interface SimAction {
   at: number;
-  kind: string;
+  kind:
+    | 'crash'
+    | 'restart'
+    | 'pause'
+    | 'resume'
+    | 'partition'
+    | 'heal'
+    | 'ingressLoss'
+    | 'egressLoss'
+    | 'loss'
+    | 'update'
+    | 'leave';
   members?: (number | string)[];
   groups?: (number | string)[][];
   value?: unknown;
 }
 
+/** The argument of `addon.sim.simulate` (native/addon/sim_binding.cc validates it). */
 export interface Scenario {
   seed?: number;
+  /** Members n0..n{nodes-1} at 10.x.y.z:7946. */
   nodes: number;
+  /** Engine profile and network defaults: lan 1 ms + 0..1 ms jitter, wan 40 + 0..20 ms, local 0. */
   profile?: 'lan' | 'wan' | 'local';
+  /** Engine config overrides by the API's names (probeIntervalMs, suspicionMult, ...). */
   config?: Record<string, number | boolean>;
   latencyMs?: number;
   jitterMs?: number;
+  /** Uniform loss per datagram and per TCP segment, 0..1. */
   loss?: number;
+  /** 'seed': everyone joins through n0; 'staggered': each through a random earlier member. */
   joinMode?: 'seed' | 'staggered';
+  /** Member i starts at i * joinSpreadMs / nodes. */
   joinSpreadMs?: number;
+  /** Virtual time the run may last. */
   durationMs?: number;
   actions?: SimAction[];
+  /** Action times count from 0 or from the moment the cluster first converged. */
   actionsFrom?: 'start' | 'converged';
+  /** Stop early: at convergence, once every crash is dead everywhere, or once all are alive again. */
   stopWhen?: 'duration' | 'converged' | 'detected' | 'allAlive';
+  /** Keep the event list (the hash covers the events either way). */
   recordEvents?: boolean;
+  /** One record pool for all engines (default) or one each. */
   sharePool?: boolean;
+  /** A paused member's socket buffer; datagrams beyond it are dropped. */
   pauseBufferBytes?: number;
+  progressEveryMs?: number;
+  onProgress?: (progress: { at: number; queueEvents: number; running: number; converged: boolean }) => void;
 }
 
 export function simulate(scenario: Scenario): SimResult {
