@@ -409,11 +409,6 @@ Napi::Object metrics_object(Napi::Env env, const sim::SimResult& result) {
                                                                              result.first_join_at))
                                 : env.Null());
 
-  // One crash or several: first = earliest first detection, median = median of the per-crash
-  // medians, all = latest last detection (null if any crash was not seen by everyone).
-  std::vector<TimeMs> firsts;
-  std::vector<TimeMs> medians;
-  std::optional<TimeMs> all = 0;
   Napi::Array crashes = Napi::Array::New(env, result.crashes.size());
   for (size_t i = 0; i < result.crashes.size(); ++i) {
     const auto& crash = result.crashes[i];
@@ -427,26 +422,10 @@ Napi::Object metrics_object(Napi::Env env, const sim::SimResult& result) {
     entry.Set("observers", crash.observers);
     entry.Set("restartedAt", optional_ms(env, crash.restarted_at));
     crashes.Set(static_cast<uint32_t>(i), entry);
-    if (crash.first) firsts.push_back(*crash.first);
-    if (crash.median) medians.push_back(*crash.median);
-    if (all && crash.all) {
-      all = std::max(*all, *crash.all);
-    } else {
-      all.reset();
-    }
   }
-  std::optional<TimeMs> first;
-  std::optional<TimeMs> median;
-  if (!firsts.empty()) first = *std::min_element(firsts.begin(), firsts.end());
-  if (!medians.empty()) {
-    std::sort(medians.begin(), medians.end());
-    const size_t mid = medians.size() / 2;
-    median = medians.size() % 2 ? medians[mid] : (medians[mid - 1] + medians[mid]) / 2;
-  }
-  if (result.crashes.empty()) all.reset();
-  metrics.Set("detectFirstMs", optional_ms(env, first));
-  metrics.Set("detectMedianMs", optional_ms(env, median));
-  metrics.Set("detectAllMs", optional_ms(env, all));
+  metrics.Set("detectFirstMs", optional_ms(env, result.detection.first));
+  metrics.Set("detectMedianMs", optional_ms(env, result.detection.median));
+  metrics.Set("detectAllMs", optional_ms(env, result.detection.all));
   metrics.Set("crashes", crashes);
 
   number("falsePositives", static_cast<double>(result.false_positives));

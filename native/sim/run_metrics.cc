@@ -4,6 +4,17 @@
 
 namespace constellation::sim {
 
+namespace {
+
+// Sorts `values` (not empty) and returns their median.
+TimeMs median_of(std::vector<TimeMs>& values) {
+  std::sort(values.begin(), values.end());
+  const size_t mid = values.size() / 2;
+  return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+}  // namespace
+
 RunMetrics::RunMetrics(uint32_t members)
     : members_(members),
       open_crash_(members, -1),
@@ -101,15 +112,32 @@ std::vector<CrashReport> RunMetrics::crash_reports(const MembershipView& view) c
     }
     report.detected = static_cast<uint32_t>(delays.size());
     if (!delays.empty()) {
-      std::sort(delays.begin(), delays.end());
+      report.median = median_of(delays);
       report.first = delays.front();
-      const size_t mid = delays.size() / 2;
-      report.median = delays.size() % 2 ? delays[mid] : (delays[mid - 1] + delays[mid]) / 2;
       if (report.detected == report.observers) report.all = delays.back();
     }
     reports.push_back(std::move(report));
   }
   return reports;
+}
+
+Detection summarise(const std::vector<CrashReport>& crashes) {
+  Detection detection;
+  std::vector<TimeMs> medians;
+  bool all_seen = !crashes.empty();
+  TimeMs last = 0;
+  for (const auto& crash : crashes) {
+    if (crash.first) detection.first = std::min(detection.first.value_or(kNever), *crash.first);
+    if (crash.median) medians.push_back(*crash.median);
+    if (crash.all) {
+      last = std::max(last, *crash.all);
+    } else {
+      all_seen = false;
+    }
+  }
+  if (!medians.empty()) detection.median = median_of(medians);
+  if (all_seen) detection.all = last;
+  return detection;
 }
 
 uint32_t RunMetrics::falsely_dead_members() const {

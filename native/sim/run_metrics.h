@@ -31,6 +31,15 @@ struct CrashReport {
   std::optional<TimeMs> restarted_at;
 };
 
+// Several crashes summarised as one: the earliest first detection, the median of the
+// per-crash medians, the latest last detection (empty if any crash was not seen by everyone).
+struct Detection {
+  std::optional<TimeMs> first;
+  std::optional<TimeMs> median;
+  std::optional<TimeMs> all;
+};
+Detection summarise(const std::vector<CrashReport>& crashes);
+
 class RunMetrics {
  public:
   explicit RunMetrics(uint32_t members);

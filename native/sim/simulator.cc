@@ -521,6 +521,7 @@ SimResult Simulator::run() {
   result_.steady_members = scenario_.nodes;
   if (!memory_taken_) take_memory();
   result_.crashes = metrics_.crash_reports(view_);
+  result_.detection = summarise(result_.crashes);
   result_.false_positives = metrics_.false_positives();
   result_.false_suspicions = metrics_.false_suspicions();
   result_.false_death_episodes = metrics_.false_death_episodes();

@@ -43,6 +43,7 @@ struct SimResult {
   std::optional<TimeMs> converged_at;
   TimeMs first_join_at = 0;
   std::vector<CrashReport> crashes;
+  Detection detection;  // all crashes summarised
   std::vector<ActionReport> actions;
   uint64_t false_positives = 0;
   uint64_t false_suspicions = 0;
