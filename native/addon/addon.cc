@@ -58,6 +58,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSim(env, exports);
   RegisterCluster(env, exports);
   RegisterTesting(env, exports);
+  RegisterEnvelope(env, exports);
   exports.Set("protocolVersion", Napi::Number::New(env, wire::kProtocolVersion));
   return exports;
 }

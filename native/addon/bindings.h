@@ -36,5 +36,6 @@ void RegisterEngine(Napi::Env env, Napi::Object exports);
 void RegisterSim(Napi::Env env, Napi::Object exports);
 void RegisterCluster(Napi::Env env, Napi::Object exports);
 void RegisterTesting(Napi::Env env, Napi::Object exports);
+void RegisterEnvelope(Napi::Env env, Napi::Object exports);
 
 }  // namespace constellation::addon

@@ -98,6 +98,7 @@ void EngineState::receive(const wire::Address& from, std::span<const uint8_t> da
   }
   counters_.unknown_messages += decoded_.skipped_unknown;
   counters_.messages_in += decoded_.messages.size();
+  reply_budget_ = datagram.size();
   for (auto& message : decoded_.messages) dispatch(from, message, now);
 }
 

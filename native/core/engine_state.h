@@ -102,6 +102,18 @@ class EngineState {
   bool add_broadcast(uint32_t index, PacketWriter& packet);
   void piggyback(PacketWriter& packet);
   void send(const wire::Address& to, PacketWriter& packet);
+  // Incarnations above this are refused as forged. Nothing honest gets there (one refutation
+  // a millisecond would take 10^8 years), and refusing them is what keeps a refutation's
+  // max(accused, ours) + 1 from wrapping to 0 and handing the member's name to the attacker.
+  static constexpr uint64_t kMaxIncarnation = uint64_t{1} << 62;
+  bool beyond_ceiling(uint64_t incarnation);
+  // Bytes of the datagram being handled: a reply to it piggybacks at most this much (no
+  // amplification: an unauthenticated packet never draws a bigger answer than itself).
+  size_t reply_budget_ = 0;
+  // Answers the datagram being handled: `first` (and `second`) always go, piggybacked updates
+  // only up to reply_budget_.
+  void send_reply(const wire::Address& to, const wire::Message& first,
+                  const wire::Message* second = nullptr);
   void send_with_piggyback(const wire::Address& to, const wire::Message& first,
                            const wire::Message* second = nullptr);
   void gossip(TimeMs now);

@@ -104,6 +104,17 @@ void EngineState::send_with_piggyback(const wire::Address& to, const wire::Messa
   send(to, packet);
 }
 
+void EngineState::send_reply(const wire::Address& to, const wire::Message& first,
+                             const wire::Message* second) {
+  const size_t needed = wire::kHeaderSize + wire::encoded_size(first) +
+                        (second != nullptr ? wire::encoded_size(*second) : 0);
+  PacketWriter packet(std::min(config_.mtu, std::max(reply_budget_, needed)));
+  packet.add(first);
+  if (second != nullptr) packet.add(*second);
+  piggyback(packet);
+  send(to, packet);
+}
+
 void EngineState::gossip(TimeMs now) {
   if (broadcasts_.empty()) return;
   sample(

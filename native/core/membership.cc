@@ -28,7 +28,7 @@ bool is_live(wire::MemberState state) {
 }  // namespace
 
 void EngineState::on_alive(wire::MemberRecord&& record, TimeMs now) {
-  if (record.name.empty()) {
+  if (record.name.empty() || beyond_ceiling(record.incarnation)) {
     ++counters_.ignored_messages;
     return;
   }
@@ -101,6 +101,7 @@ void EngineState::on_self_alive(const wire::MemberRecord& record, TimeMs now) {
 
 void EngineState::on_suspect(uint64_t incarnation, std::string_view target, std::string_view from,
                              TimeMs now) {
+  if (beyond_ceiling(incarnation)) return;
   const uint32_t index = table_.find(target);
   if (index == kNoIndex) {
     ++counters_.ignored_messages;
@@ -143,6 +144,7 @@ void EngineState::suspect(uint32_t index, uint64_t incarnation, std::string_view
 }
 
 void EngineState::on_dead(uint64_t incarnation, std::string_view target, TimeMs now) {
+  if (beyond_ceiling(incarnation)) return;
   const uint32_t index = table_.find(target);
   if (index == kNoIndex) {
     ++counters_.ignored_messages;
@@ -174,6 +176,7 @@ void EngineState::declare_dead(uint32_t index, uint64_t incarnation, TimeMs now)
 }
 
 void EngineState::on_leave(uint64_t incarnation, std::string_view name, TimeMs now) {
+  if (beyond_ceiling(incarnation)) return;
   const uint32_t index = table_.find(name);
   if (index == kNoIndex) {
     ++counters_.ignored_messages;
@@ -202,6 +205,12 @@ void EngineState::mark_left(uint32_t index, uint64_t incarnation, TimeMs now) {
   table_.set_state(index, wire::MemberState::kLeft, now);
   queue_broadcast(index);
   emit(EventKind::kLeave, index, now);
+}
+
+bool EngineState::beyond_ceiling(uint64_t incarnation) {
+  if (incarnation <= kMaxIncarnation) return false;
+  ++counters_.ignored_messages;
+  return true;
 }
 
 void EngineState::refute(uint64_t accused_incarnation, TimeMs now) {

@@ -117,24 +117,26 @@ void EngineState::on_ping(const wire::Address& from, const wire::Ping& ping, Tim
     return;
   }
   const wire::Message ack{wire::Ack{ping.seq, std::string(self_name())}};
-  // A member we believe dead or gone is pinging us: tell it, so it refutes (heals a forged or
-  // partition-era death without waiting for the next anti-entropy round).
+  // Replies piggyback only as many bytes as the ping carried (send_reply): a spoofed ping
+  // never draws a bigger answer at its victim. A member we believe dead or gone is pinging
+  // us: tell it, so it refutes (heals a forged or partition-era death without waiting for
+  // the next anti-entropy round).
   const uint32_t source = table_.find(ping.source);
   if (source != kNoIndex && source != kSelf) {
     const Member& m = table_[source];
     if (m.state == wire::MemberState::kDead) {
       const wire::Message news{
           wire::Dead{m.incarnation, std::string(m.name()), std::string(self_name())}};
-      send_with_piggyback(from, ack, &news);
+      send_reply(from, ack, &news);
       return;
     }
     if (m.state == wire::MemberState::kLeft) {
       const wire::Message news{wire::Leave{m.incarnation, std::string(m.name())}};
-      send_with_piggyback(from, ack, &news);
+      send_reply(from, ack, &news);
       return;
     }
   }
-  send_with_piggyback(from, ack);
+  send_reply(from, ack);
 }
 
 void EngineState::on_ack(const wire::Ack& ack, TimeMs now) {
@@ -167,6 +169,18 @@ void EngineState::on_nack(const wire::Nack& nack) {
 
 void EngineState::on_ping_req(const wire::Address& from, const wire::PingReq& request, TimeMs now) {
   if (leaving_ || request.target == self_name() || relays_.size() >= kMaxRelays) {
+    ++counters_.ignored_messages;
+    return;
+  }
+  // No reflection: relay only for a member we know to be live, and only to a member we know
+  // at the address given, so a stranger cannot aim our probes at a third address.
+  const uint32_t source = table_.find(request.source);
+  const uint32_t target = table_.find(request.target);
+  if (source == kNoIndex || source == kSelf ||
+      (table_[source].state != wire::MemberState::kAlive &&
+       table_[source].state != wire::MemberState::kSuspect) ||
+      target == kNoIndex || target == kSelf ||
+      table_[target].record->address != request.target_address) {
     ++counters_.ignored_messages;
     return;
   }

@@ -1,0 +1,167 @@
+// The deterministic simulator: N engines (native/core) over a virtual network in virtual time.
+// One thread, one event queue; every input to an engine is stamped with the queue's current
+// time, and everything an engine outputs is scheduled back onto the queue through the network
+// model. Same scenario, same seed -> the same events in the same order, byte for byte.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/engine.h"
+#include "core/record_pool.h"
+#include "sim/event_log.h"
+#include "sim/event_queue.h"
+#include "sim/membership_view.h"
+#include "sim/network_model.h"
+#include "sim/run_metrics.h"
+#include "sim/scenario.h"
+#include "sim/sim_rng.h"
+
+namespace constellation::sim {
+
+struct ActionReport {
+  ActionKind kind = ActionKind::kCrash;
+  TimeMs at = 0;  // when it ran (absolute virtual time)
+  bool ran = false;
+  // First time at or after the action when every running member saw every running member
+  // alive (e.g. after a heal, a resume or a restart).
+  std::optional<TimeMs> all_alive_at;
+};
+
+struct Traffic {
+  uint64_t datagrams = 0;
+  uint64_t datagram_bytes = 0;
+  uint64_t stream_frames = 0;  // requests and replies
+  uint64_t stream_bytes = 0;
+};
+
+struct SimResult {
+  TimeMs ended_at = 0;
+  uint64_t queue_events = 0;  // events the queue processed (simulation work)
+  std::optional<TimeMs> converged_at;
+  TimeMs first_join_at = 0;
+  std::vector<CrashReport> crashes;
+  Detection detection;  // all crashes summarised
+  std::vector<ActionReport> actions;
+  uint64_t false_positives = 0;
+  uint64_t false_suspicions = 0;
+  uint64_t false_death_episodes = 0;
+  uint64_t false_suspicion_episodes = 0;
+  uint32_t falsely_dead_members = 0;
+  uint32_t falsely_suspected_members = 0;
+  // Steady state: from convergence until the first action (or the end).
+  TimeMs steady_from = 0;
+  TimeMs steady_until = 0;
+  uint32_t steady_members = 0;
+  Traffic steady;
+  Traffic total;
+  uint64_t datagrams_lost = 0;         // by the network model's loss
+  uint64_t datagrams_unreachable = 0;  // partition, crashed or stopped receiver
+  uint64_t datagrams_overflowed = 0;   // a paused member's buffer was full
+  uint64_t streams_failed = 0;
+  uint64_t stream_retransmits = 0;  // TCP segments the network lost and the sender resent
+  // Memory, taken when the cluster converged (or at the end if it never did).
+  size_t engine_memory_bytes = 0;  // sum over running engines
+  size_t pool_memory_bytes = 0;    // the shared record pool(s)
+  uint32_t memory_members = 0;     // running engines when memory was taken
+  bool all_alive_at_end = false;
+  uint32_t running_at_end = 0;
+  EventLog log{false};
+};
+
+class Simulator {
+ public:
+  explicit Simulator(Scenario scenario);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  SimResult run();
+
+ private:
+  enum class Status : uint8_t { kNotStarted, kRunning, kPaused, kCrashed, kStopped };
+  enum class Kind : uint8_t {
+    kStart,
+    kTick,
+    kDatagram,
+    kStreamArrive,
+    kStreamReply,
+    kStreamFail,
+    kAction
+  };
+
+  // One scheduled thing. `member` is who it happens to; `from` the other end of a datagram or
+  // stream; `life` the requester's life for stream events (a restarted member never sees its
+  // predecessor's replies); `id` the stream id or action index.
+  struct Item {
+    Kind kind = Kind::kTick;
+    uint32_t member = 0;
+    uint32_t from = 0;
+    uint32_t life = 0;
+    uint64_t id = 0;
+    TimeMs origin = 0;  // when a stream request was made
+    std::vector<uint8_t> bytes;
+  };
+
+  struct Member {
+    std::optional<core::Engine> engine;
+    Status status = Status::kNotStarted;
+    uint32_t life = 0;
+    TimeMs tick_at = kNever;  // the one tick item that is current; others are stale
+    std::vector<wire::Address> seeds;
+    std::vector<Item> inbox;  // what arrived while paused
+    size_t inbox_bytes = 0;
+    bool leaving = false;
+  };
+
+  void dispatch(Item item);
+  void start(uint32_t member);
+  void restart(uint32_t member);
+  void crash(uint32_t member);
+  void stop(uint32_t member);
+  void pause(uint32_t member);
+  void resume(uint32_t member);
+  void run_action(size_t index);
+  void schedule_actions(TimeMs base);
+
+  void on_tick(const Item& item);
+  void on_datagram(Item item);
+  void on_stream_arrive(Item item);
+  void on_stream_reply(Item item);
+  void on_stream_fail(const Item& item);
+  // Queues an item for a paused member; false if its buffer is full (the item is dropped).
+  bool hold(Member& member, Item item);
+
+  core::Engine make_engine(uint32_t member);
+  // Sends what the engine produced, records its events, schedules its next tick.
+  void drain(uint32_t member);
+  void record(uint32_t observer, const core::Event& event);
+  void fail_stream(uint32_t requester, uint32_t life, uint64_t id, TimeMs at);
+  void after_event();
+  bool should_stop() const;
+  void take_memory();
+
+  Scenario scenario_;
+  TimeMs now_ = 0;
+  SimRng rng_;
+  NetworkModel network_;
+  EventQueue<Item> queue_;
+  std::vector<Member> members_;
+  std::shared_ptr<core::RecordPool> pool_;
+  MembershipView view_;
+  RunMetrics metrics_;
+  SimResult result_;
+  uint32_t started_ = 0;
+  size_t actions_run_ = 0;
+  bool actions_scheduled_ = false;
+  std::optional<TimeMs> first_action_at_;
+  Traffic steady_start_;
+  bool memory_taken_ = false;
+};
+
+// Convenience for callers: build and run.
+SimResult simulate(Scenario scenario);
+
+}  // namespace constellation::sim
