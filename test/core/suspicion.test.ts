@@ -1,0 +1,99 @@
+// Lifeguard IV.B, the dynamic suspicion timeout: the arithmetic, and how one engine applies
+// it (expiry into dead, independent confirmations shortening it, refutation cancelling it).
+import { describe, expect, it } from 'vitest';
+import { alive, engineModule, suspect, TestEngine } from './harness';
+
+const timeouts = (n: number, confirmations: number, mult = 4, maxMult = 6, interval = 1000) =>
+  engineModule.suspicionTimeouts(mult, maxMult, interval, n, confirmations);
+
+describe('suspicion timeout arithmetic', () => {
+  it('min is suspicionMult x max(1, log10 n) x probe interval, max is suspicionMaxTimeoutMult x min', () => {
+    expect(timeouts(10, 0)).toMatchObject({ minMs: 4000, maxMs: 24000 });
+    expect(timeouts(1000, 0)).toMatchObject({ minMs: 12000, maxMs: 72000 });
+    expect(timeouts(50, 0).minMs).toBe(Math.floor(4 * Math.log10(50) * 1000));
+    // Below ten members the floor does not shrink further.
+    expect(timeouts(5, 0)).toMatchObject({ minMs: 4000, maxMs: 24000 });
+    expect(timeouts(10, 0, 3, 6, 200)).toMatchObject({ minMs: 600, maxMs: 3600 });
+  });
+
+  it('starts at max and shrinks toward min as confirmations arrive (k = suspicionMult - 2)', () => {
+    expect(timeouts(10, 0)).toMatchObject({ k: 2, timeoutMs: 24000 });
+    const oneConfirmation = Math.floor(24000 - (20000 * Math.log(2)) / Math.log(3));
+    expect(timeouts(10, 1).timeoutMs).toBe(oneConfirmation);
+    expect(timeouts(10, 2).timeoutMs).toBe(4000);
+    expect(timeouts(10, 9).timeoutMs).toBe(4000);
+    let previous = Number.POSITIVE_INFINITY;
+    for (let c = 0; c <= 6; c++) {
+      const t = timeouts(1000, c, 8).timeoutMs;
+      expect(t).toBeLessThanOrEqual(previous);
+      expect(t).toBeGreaterThanOrEqual(timeouts(1000, 0, 8).minMs);
+      previous = t;
+    }
+  });
+
+  it('expects no confirmations in a cluster too small to give them, and then uses min at once', () => {
+    expect(timeouts(3, 0)).toMatchObject({ k: 0, timeoutMs: 4000 });
+    expect(timeouts(4, 0)).toMatchObject({ k: 2, timeoutMs: 24000 });
+  });
+});
+
+const others = ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k'];
+
+function engine(): TestEngine {
+  const a = new TestEngine('a', { config: { probeIntervalMs: 1000, suspicionMult: 4, suspicionMaxTimeoutMult: 6 } });
+  a.tick(0);
+  a.learn(others, 0);
+  return a;
+}
+
+describe('suspicion in the engine', () => {
+  it('a SUSPECT from gossip starts the timer at max; unrefuted, the member is declared dead when it expires', () => {
+    const a = engine();
+    a.receive('c', [suspect('b', 0n, 'c')], 100);
+    expect(a.drain().events).toMatchObject([{ kind: 'suspect', name: 'b' }]);
+    const expected = timeouts(11, 0); // a + 10 others
+    expect(a.native.suspicionDeadline('b')).toBe(100 + expected.maxMs);
+    const before = a.runUntil(100, 100 + expected.maxMs - 1);
+    expect(before.events.filter((e) => e.name === 'b')).toEqual([]);
+    expect(a.state('b')).toBe('suspect');
+    a.tick(100 + expected.maxMs);
+    expect(a.drain().events.filter((e) => e.name === 'b')).toMatchObject([{ kind: 'dead', state: 'dead' }]);
+    expect(a.counters().deaths).toBe(1);
+  });
+
+  it('an independent accuser shortens the timeout; the same accuser again does not', () => {
+    const a = engine();
+    a.receive('c', [suspect('b', 0n, 'c')], 100);
+    const start = a.native.suspicionDeadline('b');
+    a.receive('c', [suspect('b', 0n, 'c')], 200);
+    expect(a.native.suspicionConfirmations('b')).toBe(0);
+    expect(a.native.suspicionDeadline('b')).toBe(start);
+    a.receive('d', [suspect('b', 0n, 'd')], 300);
+    expect(a.native.suspicionConfirmations('b')).toBe(1);
+    expect(a.native.suspicionDeadline('b')).toBe(100 + timeouts(11, 1).timeoutMs);
+    a.receive('e', [suspect('b', 0n, 'e')], 400);
+    expect(a.native.suspicionDeadline('b')).toBe(100 + timeouts(11, 0).minMs);
+  });
+
+  it('a new confirmation is gossiped on under the new accuser name, so others can count it', () => {
+    const a = engine();
+    a.receive('c', [suspect('b', 0n, 'c')], 100);
+    a.drain();
+    a.receive('d', [suspect('b', 0n, 'd')], 150);
+    const out = a.runUntil(150, 1500);
+    const suspects = out.datagrams.flatMap((d) => d.messages.filter((m) => m.type === 'suspect'));
+    expect(suspects.length).toBeGreaterThan(0);
+    expect(suspects.every((m) => m.from === 'd')).toBe(true);
+  });
+
+  it('a refutation (ALIVE with a higher incarnation) ends the suspicion: alive event, no death later', () => {
+    const a = engine();
+    a.receive('c', [suspect('b', 0n, 'c')], 100);
+    a.drain();
+    a.receive('b', [alive('b', 1n)], 500);
+    expect(a.drain().events).toMatchObject([{ kind: 'alive', name: 'b', incarnation: 1n }]);
+    expect(a.native.suspicionDeadline('b')).toBeNull();
+    const later = a.runAnswering(500, 100 + timeouts(11, 0).maxMs + 1000);
+    expect(later.events.filter((e) => e.name === 'b')).toEqual([]);
+  });
+});

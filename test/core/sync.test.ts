@@ -1,0 +1,238 @@
+// Streams: join through seeds, serving SYNC, periodic anti-entropy (push/pull) and its scaling,
+// reconnection to dead members and absent seeds, timeouts, and records too big for a datagram.
+import { describe, expect, it } from 'vitest';
+import { addressOf, alive, codec, dead, type Msg, messagesOf, TestEngine } from './harness';
+
+const seed = (name: string) => ({ address: addressOf(name), port: 7946 });
+const syncResponse = (members: Msg[], join = false) =>
+  codec.encodeFrame({ type: 'sync_response', join, members });
+const syncRequest = (members: Msg[], join = false) => codec.encodeFrame({ type: 'sync_request', join, members });
+
+describe('join', () => {
+  it('sends a join SYNC carrying our table to every seed', () => {
+    const a = new TestEngine('a');
+    a.native.join([seed('s1'), seed('s2')], 0);
+    const streams = a.drain().streams;
+    expect(streams.map((s) => [s.to, s.kind])).toEqual([
+      ['s1', 'join-sync'],
+      ['s2', 'join-sync'],
+    ]);
+    const request = streams[0]?.messages[0];
+    expect(request).toMatchObject({ type: 'sync_request', join: true });
+    expect(request?.members.map((m: Msg) => m.name)).toEqual(['a']);
+  });
+
+  it('merges the seed reply (join events) and then announces itself with ALIVE to the members it learned', () => {
+    const a = new TestEngine('a');
+    a.native.join([seed('s1')], 0);
+    const stream = a.drain().streams[0];
+    const reply = syncResponse([alive('s1').member, alive('b').member, alive('c').member], true);
+    expect(a.native.streamResponse(stream?.id, reply, 5)).toBe(true);
+    expect(a.drain().events.map((e) => [e.kind, e.name])).toEqual([
+      ['join', 's1'],
+      ['join', 'b'],
+      ['join', 'c'],
+    ]);
+    const out = a.runAnswering(5, 2000);
+    const announced = messagesOf(out.datagrams, 'alive').filter((m) => m.member.name === 'a');
+    expect(announced.length).toBeGreaterThan(0);
+    expect(a.counters().syncsCompleted).toBe(1);
+  });
+
+  it('a seed that cannot be reached is counted as a failed stream, and the engine carries on', () => {
+    const a = new TestEngine('a');
+    a.native.join([seed('s1')], 0);
+    const stream = a.drain().streams[0];
+    a.native.streamFailed(stream?.id, 10);
+    expect(a.counters().streamsFailed).toBe(1);
+    expect(a.native.streamResponse(stream?.id, syncResponse([]), 11)).toBe(false);
+  });
+
+  it('an unanswered stream is given up after streamTimeoutMs', () => {
+    const a = new TestEngine('a', { config: { streamTimeoutMs: 3000 } });
+    a.native.join([seed('s1')], 0);
+    a.drain();
+    a.runUntil(0, 2999);
+    expect(a.counters().streamsFailed).toBe(0);
+    a.runUntil(2999, 3000);
+    expect(a.counters().streamsFailed).toBe(1);
+  });
+});
+
+describe('serving a SYNC', () => {
+  it('merges the peer table and replies with ours, ourselves first', () => {
+    const a = new TestEngine('a');
+    a.tick(0);
+    a.learn(['b'], 0);
+    const reply = a.native.serveStream(addressOf('n'), 7946, syncRequest([alive('n').member, alive('m').member], true), 5);
+    expect(a.drain().events.map((e) => [e.kind, e.name])).toEqual([
+      ['join', 'n'],
+      ['join', 'm'],
+    ]);
+    const decoded = codec.decodeFrame(reply);
+    expect(decoded.ok).toBe(true);
+    expect(decoded.messages[0]).toMatchObject({ type: 'sync_response', join: true });
+    expect(decoded.messages[0].members.map((m: Msg) => m.name)).toEqual(['a', 'b', 'n', 'm']);
+  });
+
+  it('reports each member with its state and incarnation as we see them', () => {
+    const a = new TestEngine('a');
+    a.tick(0);
+    a.receive('b', [alive('b', 3n)], 1);
+    a.receive('c', [dead('b', 4n, 'c')], 2);
+    const reply = codec.decodeFrame(a.native.serveStream(addressOf('n'), 7946, syncRequest([alive('n').member]), 5));
+    expect(reply.messages[0].members.find((m: Msg) => m.name === 'b')).toMatchObject({ state: 'dead', incarnation: 4n });
+  });
+
+  it('a peer reporting a member dead only makes it suspect here (it may be alive on our side)', () => {
+    const a = new TestEngine('a');
+    a.tick(0);
+    a.learn(['b', 'c', 'd'], 0);
+    a.native.serveStream(addressOf('n'), 7946, syncRequest([alive('n').member, { ...alive('b').member, state: 'dead' }]), 5);
+    expect(a.state('b')).toBe('suspect');
+  });
+
+  it('answers a TCP ping frame addressed to us with an ACK frame', () => {
+    const a = new TestEngine('a');
+    const reply = a.native.serveStream(
+      addressOf('b'),
+      7946,
+      codec.encodeFrame({ type: 'ping', seq: 31, source: 'b', target: 'a' }),
+      5,
+    );
+    expect(codec.decodeFrame(reply).messages).toEqual([{ type: 'ack', seq: 31, source: 'a' }]);
+  });
+
+  it('answers nothing to a malformed frame, and counts it', () => {
+    const a = new TestEngine('a');
+    expect(a.native.serveStream(addressOf('b'), 7946, Buffer.from([0, 0, 0, 9, 1, 2]), 5)).toBeNull();
+    expect(a.counters().rejected.truncated).toBe(1);
+  });
+});
+
+describe('anti-entropy', () => {
+  function syncTimes(a: TestEngine, from: number, until: number): number[] {
+    const times: number[] = [];
+    let now = from;
+    for (let i = 0; i < 100000; i++) {
+      const next = a.native.nextDeadline();
+      if (next === null || next > until) break;
+      now = Math.max(now, next);
+      a.tick(now);
+      const out = a.drain();
+      for (const d of out.datagrams) {
+        for (const m of d.messages) {
+          if (m.type === 'ping') a.receive(m.target, [{ type: 'ack', seq: m.seq, source: m.target }], now);
+        }
+      }
+      for (const s of out.streams) {
+        if (s.kind === 'sync') {
+          times.push(now);
+          a.native.streamFailed(s.id, now);
+        }
+      }
+    }
+    return times;
+  }
+
+  it('syncs with one random alive member every pushPullIntervalMs', () => {
+    const a = new TestEngine('a', { config: { pushPullIntervalMs: 10000 } });
+    a.tick(0);
+    a.learn(['b', 'c', 'd'], 0);
+    const times = syncTimes(a, 0, 60000);
+    expect(times.length).toBeGreaterThanOrEqual(4);
+    expect(times[0]).toBeGreaterThanOrEqual(10000);
+    expect(times[0]).toBeLessThan(20000);
+    for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBe(10000);
+  });
+
+  it('stretches the interval above 32 members, one interval more per doubling (memberlist pushPullScale)', () => {
+    const a = new TestEngine('a', { config: { pushPullIntervalMs: 10000 } });
+    a.tick(0);
+    a.learn(
+      Array.from({ length: 39 }, (_, i) => `p${i}`),
+      0,
+    ); // 40 members: x2
+    const times = syncTimes(a, 0, 100000);
+    expect((times[2] as number) - (times[1] as number)).toBe(20000);
+    a.learn(
+      Array.from({ length: 30 }, (_, i) => `q${i}`),
+      100000,
+    ); // 70 members: x3
+    const later = syncTimes(a, 100000, 250000);
+    expect((later[2] as number) - (later[1] as number)).toBe(30000);
+  });
+
+  it('a SYNC reply refuting our view updates it (higher incarnation wins)', () => {
+    const a = new TestEngine('a', { config: { pushPullIntervalMs: 10000 } });
+    a.tick(0);
+    a.receive('b', [alive('b', 1n)], 1);
+    a.receive('c', [dead('b', 1n, 'c')], 2);
+    a.drain();
+    a.native.join([seed('b')], 3);
+    const stream = a.drain().streams[0];
+    a.native.streamResponse(stream?.id, syncResponse([alive('b', 2n).member]), 4);
+    expect(a.member('b')).toMatchObject({ state: 'alive', incarnation: 2n });
+  });
+});
+
+describe('reconnection (healing without help)', () => {
+  it('every reconnectIntervalMs, syncs with one member it believes dead', () => {
+    const a = new TestEngine('a', { config: { reconnectIntervalMs: 5000, pushPullIntervalMs: 0 } });
+    a.tick(0);
+    a.learn(['b', 'c'], 0);
+    a.receive('c', [dead('b', 0n, 'c')], 1);
+    a.drain();
+    const out = a.runAnswering(1, 11000, ['b']);
+    const syncs = out.streams.filter((s) => s.kind === 'sync');
+    expect(syncs.map((s) => s.to)).toEqual(['b', 'b']);
+  });
+
+  it('syncs with a seed that is not among its live members, and leaves present seeds alone', () => {
+    const a = new TestEngine('a', { config: { reconnectIntervalMs: 5000, pushPullIntervalMs: 0 } });
+    a.native.join([seed('s1'), seed('s2')], 0);
+    for (const s of a.drain().streams) a.native.streamFailed(s.id, 0);
+    a.learn(['s1'], 1);
+    const out = a.runAnswering(1, 21000);
+    const syncs = out.streams.filter((s) => s.kind === 'sync').map((s) => s.to);
+    expect(syncs).toContain('s2');
+    expect(syncs).not.toContain('s1');
+  });
+});
+
+describe('records too large for a datagram', () => {
+  const big = { tags: { blob: 'x'.repeat(2000) } };
+
+  it('are not gossiped, but travel in SYNC up to maxRecordBytes', () => {
+    const a = new TestEngine('a', { config: { maxRecordBytes: 4096, pushPullIntervalMs: 5000 } });
+    a.tick(0);
+    a.learn(['b', 'c'], 0);
+    a.native.serveStream(addressOf('n'), 7946, syncRequest([alive('n').member, alive('g', 0n, big).member]), 1);
+    expect(a.member('g')?.record.tags.blob).toHaveLength(2000);
+    const out = a.runAnswering(1, 12000);
+    expect(messagesOf(out.datagrams, 'alive').filter((m) => m.member.name === 'g')).toEqual([]);
+    for (const d of out.datagrams) expect(d.bytes).toBeLessThanOrEqual(1400);
+    const sync = out.streams.find((s) => s.kind === 'sync');
+    expect(sync?.messages[0].members.find((m: Msg) => m.name === 'g')?.tags.blob).toHaveLength(2000);
+  });
+
+  it('a local update above maxRecordBytes is refused and changes nothing', () => {
+    const a = new TestEngine('a', { config: { maxRecordBytes: 512 } });
+    a.tick(0);
+    const resources = {
+      maxInstances: 1,
+      currentInstances: 0,
+      cpuTotalMilli: 1,
+      cpuAvailableMilli: 1,
+      ramTotalMb: 1,
+      ramAvailableMb: 1,
+    };
+    expect(a.native.updateLocal(resources, { blob: 'x'.repeat(600) }, 1)).toBe('record_too_large');
+    expect(a.native.incarnation()).toBe(0n);
+    expect(a.native.updateLocal(resources, { blob: 'x'.repeat(300) }, 2)).toBe('none');
+    expect(a.native.incarnation()).toBe(1n);
+    const local = codec.decode(a.native.local()).messages[0].member;
+    expect(local.tags.blob).toHaveLength(300);
+    expect(local.resources.maxInstances).toBe(1);
+  });
+});
