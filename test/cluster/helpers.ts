@@ -74,3 +74,11 @@ export function addressOf(cluster: Cluster): string {
 export function allSee(observers: readonly Cluster[], names: readonly string[], state: MemberState): boolean {
   return observers.every((o) => names.every((n) => stateOf(o, n) === state));
 }
+
+/**
+ * Lets `ms` of wall time pass. This is the length of an experiment (how long a process stays
+ * stopped), never a way to wait for something to happen: use {@link waitFor} for that.
+ */
+export function elapse(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
