@@ -27,7 +27,6 @@ import {
   type NativeClusterHandle,
   type NativeCompletion,
   type NativeEvent,
-  type NativeMember,
   native,
 } from './native.js';
 
