@@ -93,6 +93,8 @@ class Runtime::Loop {
     bool is_join = false;
   };
   std::map<uint64_t, ConnEntry> conns_;
+  // The bind IP when it is a specific address: outgoing TCP leaves from it too.
+  std::optional<wire::Address> outgoing_from_;
   uint64_t next_conn_token_ = kFirstConnToken;
   size_t incoming_ = 0;
   size_t outgoing_ = 0;
@@ -181,6 +183,9 @@ bool Runtime::Loop::open(std::string& error, StartError& kind, wire::Address& bo
     kind = StartError::kConfig;
     return false;
   }
+  const bool wildcard = std::all_of(options_.bind.bytes.begin(), options_.bind.bytes.end(),
+                                    [](uint8_t b) { return b == 0; });
+  if (!wildcard) outgoing_from_ = options_.bind;
   wall_offset_ = wall_ms() - monotonic_ms();
   return true;
 }
@@ -452,7 +457,7 @@ void Runtime::Loop::start_stream(core::StreamRequest& request, core::TimeMs now)
   }
   StreamConn conn =
       StreamConn::connect(request.to, std::move(request.frame), options_.max_stream_frame_bytes,
-                          now + options_.config.stream_timeout_ms);
+                          now + options_.config.stream_timeout_ms, outgoing_from_);
   const bool is_join = request.kind == core::StreamKind::kJoinSync;
   if (conn.fd() < 0) {
     // The connect failed at once (no route, bad address).
