@@ -19,11 +19,7 @@ filters=("$@")
 [ "${#filters[@]}" -eq 0 ] && filters=(test/cluster)
 
 mkdir -p "$stage"
-# cp -a keeps modification times, so a second run recompiles only what changed.
-for item in package.json binding.gyp tsconfig.json vitest.config.ts scripts native src test; do
-  rm -rf "${stage:?}/$item"
-  cp -a "$root/$item" "$stage/$item"
-done
+bash "$root/scripts/stage-copy.sh" "$root" "$stage" package.json binding.gyp tsconfig.json vitest.config.ts scripts native src test
 ln -sfn "$root/node_modules" "$stage/node_modules"
 
 if [ -f "$stage/build/Makefile" ] && grep -q fsanitize=address "$stage/build/constellation.target.mk" 2>/dev/null; then
@@ -33,10 +29,17 @@ else
   echo "building the addon with -fsanitize=address,undefined in $stage (a few minutes) ..." >&2
   build=(npm run build:native --silent -- -- -Dsanitize=address)
 fi
+# Sources that differ from what the last build compiled (even with an older time) are touched
+# so make sees them; the list of what was compiled is written after each successful build.
+manifest="$stage/build/sources.sha256"
+if [ -f "$manifest" ]; then
+  (cd "$stage" && sha256sum --quiet -c "$manifest" 2>/dev/null | sed -n 's/: FAILED.*$//p' | xargs -r touch)
+fi
 (cd "$stage" && "${build[@]}" >"$stage/build.log" 2>&1) || {
   tail -n 40 "$stage/build.log" >&2
   exit 1
 }
+(cd "$stage" && find binding.gyp native -type f -print0 | xargs -0 sha256sum >"$manifest")
 if ! nm -D "$stage/build/Release/constellation.node" | grep __asan_init >/dev/null; then
   echo "the staged addon is not instrumented; see $stage/build.log" >&2
   exit 1
