@@ -48,7 +48,7 @@ export default async function real(args) {
     durationMs: args.durationMs ?? 60_000,
     crashes: args.crashes ?? 1,
   };
-  const extra = args.threading ? { threading: args.threading } : {};
+  const extra = args.ioThread ? { ioThread: args.ioThread } : {};
   const n = params.nodes;
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;

@@ -23,12 +23,7 @@ import {
   type SeedFailure,
   UnknownMemberError,
 } from './errors.js';
-import {
-  type NativeClusterHandle,
-  type NativeCompletion,
-  type NativeEvent,
-  native,
-} from './native.js';
+import { type NativeClusterHandle, type NativeCompletion, type NativeEvent, native } from './native.js';
 
 /** Where a member stands. `left` is a deliberate departure, `dead` a detected failure. */
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';

@@ -416,6 +416,7 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
                                      get_number(options, "advertisePort", -1), "advertise");
     }
     opts.seed = get_u64(options, "seed", 1);
+    opts.shared_thread = get_string(options, "ioThread") != "own";
 
     channel_ = std::make_shared<BatchChannel>(env, info[1].As<Napi::Function>());
     std::string error;

@@ -15,6 +15,7 @@
 
 #include "runtime/clock.h"
 #include "runtime/fd.h"
+#include "runtime/reactor.h"
 #include "runtime/socket_address.h"
 #include "runtime/stream_conn.h"
 #include "runtime/udp_socket.h"
@@ -31,6 +32,10 @@ constexpr uint64_t kFirstConnToken = 16;
 // The loop wakes at least this often even with nothing due: a safety net only, since every
 // input and every engine deadline wakes it anyway (and each wake publishes the counters).
 constexpr core::TimeMs kMaxWaitMs = 1000;
+// Pending TCP connections the kernel may queue (it caps this at net.core.somaxconn). A seed
+// that hundreds of members join at once must queue them all: a connection the queue cannot
+// take has its SYN dropped and retried by the joiner only a second later.
+constexpr int kListenBacklog = 4096;
 // How long the listener rests after accept() ran out of descriptors.
 constexpr core::TimeMs kAcceptPauseMs = 100;
 
@@ -55,7 +60,7 @@ std::string describe(const wire::Address& address) {
 
 // Everything the I/O thread owns. Only `Runtime::run` (on the I/O thread) touches it after
 // start, except `wake()`, which writes the eventfd.
-class Runtime::Loop {
+class Runtime::Loop : public Reactor::Client {
  public:
   Loop(RuntimeOptions options, Sink sink)
       : options_(std::move(options)),
@@ -68,10 +73,16 @@ class Runtime::Loop {
     // A full eventfd counter still wakes the loop; nothing to do on failure.
     [[maybe_unused]] const ssize_t n = ::write(wake_fd_.get(), &one, sizeof(one));
   }
+  // Its own thread: runs until the owner stops.
   void run(Runtime& owner);
+  // Reactor::Client, for the shared thread.
+  int poll_fd() const override { return epoll_fd_.get(); }
+  core::TimeMs run_once(core::TimeMs now) override;
+  void set_owner(Runtime* owner) { owner_ = owner; }
   // Publishes stats and, if `members_changed`, a new snapshot. Called by the I/O thread, and
   // once by `start` before the thread exists so queries see the local member at once.
   void publish(Runtime& owner, bool members_changed);
+  bool shared_thread() const { return options_.shared_thread; }
 
  private:
   struct JoinAttempt {
@@ -81,6 +92,8 @@ class Runtime::Loop {
     std::vector<std::string> failures;
   };
 
+  // Handles `n` ready events, then runs the engine's timers, publishes and delivers.
+  void handle(Runtime& owner, const epoll_event* events, int n);
   void on_wake(Runtime& owner);
   void on_udp(core::TimeMs now);
   void on_accept(core::TimeMs now);
@@ -101,6 +114,7 @@ class Runtime::Loop {
 
   RuntimeOptions options_;
   Sink sink_;
+  Runtime* owner_ = nullptr;
   std::unique_ptr<core::Engine> engine_;
   UdpSocket udp_;
   UniqueFd listen_fd_;
@@ -116,7 +130,8 @@ class Runtime::Loop {
   // The bind IP when it is a specific address: outgoing TCP leaves from it too.
   std::optional<wire::Address> outgoing_from_;
   uint64_t next_conn_token_ = kFirstConnToken;
-  core::TimeMs listen_paused_until_ = 0;  // 0: listening
+  core::TimeMs listen_paused_until_ = 0;  // 0: not resting after EMFILE
+  bool listen_full_ = false;              // max_incoming_streams connections are open
   size_t incoming_ = 0;
   size_t outgoing_ = 0;
   uint64_t streams_refused_ = 0;
@@ -166,7 +181,8 @@ bool Runtime::Loop::open(std::string& error, StartError& kind, wire::Address& bo
   const SockAddr sa = to_sockaddr(tcp_bind);
   if (!listen_fd_.valid() ||
       ::setsockopt(listen_fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-      ::bind(listen_fd_.get(), sa.get(), sa.length) != 0 || ::listen(listen_fd_.get(), 128) != 0) {
+      ::bind(listen_fd_.get(), sa.get(), sa.length) != 0 ||
+      ::listen(listen_fd_.get(), kListenBacklog) != 0) {
     error = "cannot bind TCP " + describe(tcp_bind) + ": " + std::strerror(errno);
     kind = StartError::kBind;
     return false;
@@ -221,46 +237,57 @@ core::TimeMs Runtime::Loop::wait_ms(core::TimeMs now) const {
 void Runtime::Loop::run(Runtime& owner) {
   std::array<epoll_event, 64> events{};
   while (!owner.stopping_.load()) {
-    core::TimeMs now = monotonic_ms();
+    const core::TimeMs now = monotonic_ms();
     const int n = ::epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()),
                                static_cast<int>(wait_ms(now)));
-    now = monotonic_ms();
-    for (int i = 0; i < n; ++i) {
-      const uint64_t token = events[static_cast<size_t>(i)].data.u64;
-      const uint32_t what = events[static_cast<size_t>(i)].events;
-      if (token == kWakeToken) {
-        on_wake(owner);
-      } else if (token == kUdpToken) {
-        on_udp(now);
-      } else if (token == kListenToken) {
-        on_accept(now);
-      } else {
-        on_conn(token, what, now);
-      }
-      flush(now);
-    }
-    if (listen_paused_until_ != 0 && now >= listen_paused_until_) {
-      listen_paused_until_ = 0;
-      set_listening(true);
-    }
-    expire_conns(now);
-    engine_->tick(now);
-    flush(now);
-    if (!leave_tokens_.empty() && engine_->leave_complete()) {
-      for (uint64_t token : leave_tokens_) batch_.completions.push_back(Completion::success(token));
-      leave_tokens_.clear();
-    }
-    // Reaped tombstones leave the table without an event; the count catches them.
-    const bool changed = !batch_.events.empty() ||
-                         engine_->incarnation() != published_incarnation_ ||
-                         engine_->member_count() != published_->members.size();
-    publish(owner, changed);
-    if (!batch_.events.empty() || !batch_.completions.empty()) {
-      sink_(std::move(batch_));
-      batch_ = Batch{};
-    }
+    handle(owner, events.data(), n);
   }
   // Commands still queued at stop never run; their promises are settled by the addon.
+}
+
+core::TimeMs Runtime::Loop::run_once(core::TimeMs) {
+  std::array<epoll_event, 64> events{};
+  const int n = ::epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()), 0);
+  handle(*owner_, events.data(), n);
+  const core::TimeMs now = monotonic_ms();
+  return now + wait_ms(now);
+}
+
+void Runtime::Loop::handle(Runtime& owner, const epoll_event* events, int n) {
+  const core::TimeMs now = monotonic_ms();
+  for (int i = 0; i < n; ++i) {
+    const uint64_t token = events[i].data.u64;
+    const uint32_t what = events[i].events;
+    if (token == kWakeToken) {
+      on_wake(owner);
+    } else if (token == kUdpToken) {
+      on_udp(now);
+    } else if (token == kListenToken) {
+      on_accept(now);
+    } else {
+      on_conn(token, what, now);
+    }
+    flush(now);
+  }
+  if (listen_paused_until_ != 0 && now >= listen_paused_until_) {
+    listen_paused_until_ = 0;
+    if (!listen_full_) set_listening(true);
+  }
+  expire_conns(now);
+  engine_->tick(now);
+  flush(now);
+  if (!leave_tokens_.empty() && engine_->leave_complete()) {
+    for (uint64_t token : leave_tokens_) batch_.completions.push_back(Completion::success(token));
+    leave_tokens_.clear();
+  }
+  // Reaped tombstones leave the table without an event; the count catches them.
+  const bool changed = !batch_.events.empty() || engine_->incarnation() != published_incarnation_ ||
+                       engine_->member_count() != published_->members.size();
+  publish(owner, changed);
+  if (!batch_.events.empty() || !batch_.completions.empty()) {
+    sink_(std::move(batch_));
+    batch_ = Batch{};
+  }
 }
 
 void Runtime::Loop::on_wake(Runtime& owner) {
@@ -350,6 +377,13 @@ void Runtime::Loop::on_udp(core::TimeMs now) {
 
 void Runtime::Loop::on_accept(core::TimeMs now) {
   for (;;) {
+    if (incoming_ >= options_.max_incoming_streams) {
+      // At the bound, leave further connections in the kernel's backlog (a burst of joins
+      // waits its turn rather than fail) and stop watching until a connection closes.
+      listen_full_ = true;
+      set_listening(false);
+      return;
+    }
     SockAddr from;
     from.length = sizeof(from.storage);
     const int fd =
@@ -365,7 +399,7 @@ void Runtime::Loop::on_accept(core::TimeMs now) {
     }
     UniqueFd owned(fd);
     const auto peer = from_sockaddr(from.get(), from.length);
-    if (!peer || incoming_ >= options_.max_incoming_streams) {
+    if (!peer) {
       ++streams_refused_;
       continue;  // closed by UniqueFd
     }
@@ -413,6 +447,10 @@ void Runtime::Loop::close_conn(uint64_t token) {
   }
   if (it->second.conn.role() == StreamConn::Role::kIncoming) {
     --incoming_;
+    if (listen_full_) {
+      listen_full_ = false;
+      if (listen_paused_until_ == 0) set_listening(true);
+    }
   } else {
     --outgoing_;
   }
@@ -604,7 +642,20 @@ std::unique_ptr<Runtime> Runtime::start(RuntimeOptions options, Sink sink, std::
   error_kind = StartError::kNone;
   if (!runtime->loop_->open(error, error_kind, runtime->local_address_)) return nullptr;
   runtime->loop_->publish(*runtime, true);
-  runtime->thread_ = std::thread([raw = runtime.get()] { raw->run(); });
+  runtime->loop_->set_owner(runtime.get());
+  try {
+    if (runtime->loop_->shared_thread()) {
+      runtime->reactor_ = Reactor::shared();
+      runtime->reactor_->attach(runtime->loop_.get());
+    } else {
+      runtime->thread_ = std::thread([raw = runtime.get()] { raw->run(); });
+    }
+  } catch (const std::exception& e) {  // no thread, or no epoll for the shared one
+    error = std::string("cannot start the I/O thread: ") + e.what();
+    error_kind = StartError::kSystem;
+    runtime->stopped_.store(true);
+    return nullptr;
+  }
   return runtime;
 }
 
@@ -658,6 +709,10 @@ void Runtime::stop() {
   std::lock_guard lock(stop_mutex_);
   if (stopped_.load()) return;
   stopping_.store(true);
+  if (reactor_) {
+    reactor_->detach(loop_.get());
+    reactor_.reset();
+  }
   if (loop_) loop_->wake();
   if (thread_.joinable()) thread_.join();
   loop_.reset();  // closes the sockets, epoll and eventfd

@@ -66,6 +66,8 @@ const badOptions: [string, Record<string, unknown>][] = [
   ['resources.ramTotalMb', { resources: { ramTotalMb: Number.NaN } }],
   ['tags', { tags: ['a'] }],
   ['tags.zone', { tags: { zone: 3 } }],
+  ['ioThread', { ioThread: 'many' }],
+  ['probeIntervallMs', { probeIntervallMs: 500 }],
 ];
 
 describe('errors', () => {

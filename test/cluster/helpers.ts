@@ -43,7 +43,10 @@ export function stateOf(observer: Cluster, name: string): MemberState | undefine
   return observer.member(name)?.state;
 }
 
-/** Starts `count` clusters named `${prefix}${i}` on 127.0.0.(firstHost + i), any free port. */
+/**
+ * Starts `count` clusters named `${prefix}${i}` on 127.0.0.(firstHost + i), any free port; the
+ * odd ones on I/O threads of their own, the even ones on the shared thread.
+ */
 export async function startGroup(
   count: number,
   {
@@ -55,7 +58,11 @@ export async function startGroup(
   const clusters: Cluster[] = [];
   try {
     for (let i = 0; i < count; i++) {
-      clusters.push(await Cluster.start({ ...options, nodeName: `${prefix}${i}`, bind: `127.0.0.${firstHost + i}:0` }));
+      // Both threading modes side by side: odd members get an I/O thread of their own.
+      const ioThread = i % 2 === 1 ? 'own' : 'shared';
+      clusters.push(
+        await Cluster.start({ ioThread, ...options, nodeName: `${prefix}${i}`, bind: `127.0.0.${firstHost + i}:0` }),
+      );
     }
   } catch (error) {
     await Promise.all(clusters.map((c) => c.shutdown()));

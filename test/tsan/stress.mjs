@@ -85,7 +85,9 @@ test('commands and queries race the I/O threads of several clusters without a da
   let restarts = 0;
   try {
     for (let i = 0; i < 5; i++) {
-      clusters.push(await Cluster.start({ ...FAST, nodeName: `s${i}`, bind: `127.0.0.${81 + i}:0` }));
+      // Both threading modes: odd members get an I/O thread of their own.
+      const ioThread = i % 2 === 1 ? 'own' : 'shared';
+      clusters.push(await Cluster.start({ ...FAST, ioThread, nodeName: `s${i}`, bind: `127.0.0.${81 + i}:0` }));
     }
     const seed = address(clusters[0]);
     let events = 0;
@@ -111,7 +113,12 @@ test('commands and queries race the I/O threads of several clusters without a da
         const name = old.local.name;
         const bind = address(old);
         await old.shutdown();
-        clusters[index] = await Cluster.start({ ...FAST, nodeName: name, bind });
+        clusters[index] = await Cluster.start({
+          ...FAST,
+          ioThread: index % 2 ? 'own' : 'shared',
+          nodeName: name,
+          bind,
+        });
         clusters[index].on('event', () => events++);
         clusters[index].join([seed]).catch(() => {});
         restarts++;
