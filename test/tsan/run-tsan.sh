@@ -21,7 +21,9 @@ mkdir -p "$stage"
 bash "$root/scripts/stage-copy.sh" "$root" "$stage" package.json binding.gyp tsconfig.json scripts native src test
 ln -sfn "$root/node_modules" "$stage/node_modules"
 
-if [ -f "$stage/build/Makefile" ] && grep -q fsanitize=thread "$stage/build/constellation.target.mk" 2>/dev/null; then
+# make alone suffices while the set of source files is the one gyp generated the Makefile for.
+if [ -f "$stage/build/Makefile" ] && grep -q fsanitize=thread "$stage/build/constellation.target.mk" 2>/dev/null &&
+  [ "$(cd "$stage" && node scripts/native-sources.js)" = "$(cat "$stage/build/sources.list" 2>/dev/null)" ]; then
   echo "updating the TSan build in $stage ..." >&2
   build=(make -C "$stage/build" -j2 BUILDTYPE=Release)
 else
@@ -32,13 +34,14 @@ fi
 # so make sees them; the list of what was compiled is written after each successful build.
 manifest="$stage/build/sources.sha256"
 if [ -f "$manifest" ]; then
-  (cd "$stage" && sha256sum --quiet -c "$manifest" 2>/dev/null | sed -n 's/: FAILED.*$//p' | xargs -r touch)
+  (cd "$stage" && { sha256sum --quiet -c "$manifest" 2>/dev/null || true; } | sed -n 's/: FAILED.*$//p' | xargs -r touch)
 fi
 (cd "$stage" && "${build[@]}" >"$stage/build.log" 2>&1) || {
   tail -n 40 "$stage/build.log" >&2
   exit 1
 }
 (cd "$stage" && find binding.gyp native -type f -print0 | xargs -0 sha256sum >"$manifest")
+(cd "$stage" && node scripts/native-sources.js >"$stage/build/sources.list")
 if ! nm -D "$stage/build/Release/constellation.node" | grep __tsan_init >/dev/null; then
   echo "the staged addon is not instrumented; see $stage/build.log" >&2
   exit 1
