@@ -88,7 +88,15 @@ export interface ClusterOptions extends Partial<ProtocolOptions> {
   resources?: Partial<Resources>;
   /** Tags to announce (string to string). */
   tags?: Readonly<Record<string, string>>;
+  /**
+   * `shared` (default): the protocol runs on one native I/O thread shared by every cluster in
+   * the process. `own`: this cluster gets a thread of its own, isolated from heavy neighbours.
+   */
+  ioThread?: IoThread;
 }
+
+/** Which native thread runs a cluster's protocol; see {@link ClusterOptions.ioThread}. */
+export type IoThread = 'shared' | 'own';
 
 /** Options after validation, as the native layer takes them. */
 export interface ResolvedOptions {
@@ -102,9 +110,22 @@ export interface ResolvedOptions {
   config: Partial<ProtocolOptions>;
   resources: Resources;
   tags: Record<string, string>;
+  ioThread: IoThread;
 }
 
 const PROFILES: readonly Profile[] = ['lan', 'wan', 'local'];
+const IO_THREADS: readonly IoThread[] = ['shared', 'own'];
+// Options that are not protocol numbers; with the profile's keys, everything start() accepts.
+const OTHER_OPTIONS = new Set([
+  'clusterName',
+  'nodeName',
+  'bind',
+  'advertise',
+  'profile',
+  'resources',
+  'tags',
+  'ioThread',
+]);
 const MAX_NAME_BYTES = 255;
 const MAX_U32 = 0xffff_ffff;
 
@@ -232,7 +253,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const clusterName = o.clusterName === undefined ? 'default' : checkName(o.clusterName, 'clusterName');
   const profile = o.profile ?? 'lan';
   if (!PROFILES.includes(profile)) fail('profile', `one of ${PROFILES.join(', ')}`);
-  const config = checkProtocol(o, profileDefaults(profile));
+  const defaults = profileDefaults(profile);
+  for (const key of Object.keys(o)) {
+    // A misspelt option would otherwise be ignored without a word.
+    if (!OTHER_OPTIONS.has(key) && !(key in defaults)) fail(key, 'not a known option');
+  }
+  const config = checkProtocol(o, defaults);
+  const ioThread = o.ioThread ?? 'shared';
+  if (!IO_THREADS.includes(ioThread)) fail('ioThread', `one of ${IO_THREADS.join(', ')}`);
   const bind = parseHostPort(o.bind ?? '0.0.0.0:7946', 'bind', true);
   const resolved: ResolvedOptions = {
     clusterName,
@@ -243,6 +271,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     config,
     resources: checkResources(o.resources, 'resources', NO_RESOURCES),
     tags: checkTags(o.tags, 'tags'),
+    ioThread,
   };
   if (o.advertise !== undefined) {
     const advertise = parseHostPort(o.advertise, 'advertise', true);

@@ -16,7 +16,14 @@ export {
   type MemberFilter,
   type MemberState,
 } from './cluster.js';
-export { type ClusterOptions, type Profile, type ProtocolOptions, profileDefaults, type Resources } from './config.js';
+export {
+  type ClusterOptions,
+  type IoThread,
+  type Profile,
+  type ProtocolOptions,
+  profileDefaults,
+  type Resources,
+} from './config.js';
 export {
   BindError,
   ConstellationError,
