@@ -28,8 +28,20 @@ constexpr uint64_t kWakeToken = 0;
 constexpr uint64_t kUdpToken = 1;
 constexpr uint64_t kListenToken = 2;
 constexpr uint64_t kFirstConnToken = 16;
-// The loop wakes at least this often even with nothing due, to publish counters.
-constexpr core::TimeMs kMaxWaitMs = 250;
+// The loop wakes at least this often even with nothing due: a safety net only, since every
+// input and every engine deadline wakes it anyway (and each wake publishes the counters).
+constexpr core::TimeMs kMaxWaitMs = 1000;
+// How long the listener rests after accept() ran out of descriptors.
+constexpr core::TimeMs kAcceptPauseMs = 100;
+
+// The largest datagram received whole: our own MTU or a standard Ethernet payload, whichever is
+// larger (so a peer configured for 1500 is still heard), plus room for an envelope around the
+// packet (encryption adds a nonce and a tag).
+size_t receive_slot_bytes(size_t mtu) {
+  constexpr size_t kEthernetPayload = 1472;
+  constexpr size_t kEnvelopeRoom = 128;
+  return std::max(mtu, kEthernetPayload) + kEnvelopeRoom;
+}
 
 std::string describe(const wire::Address& address) {
   const std::string ip = format_ip(address);
@@ -45,7 +57,10 @@ std::string describe(const wire::Address& address) {
 // start, except `wake()`, which writes the eventfd.
 class Runtime::Loop {
  public:
-  Loop(RuntimeOptions options, Sink sink) : options_(std::move(options)), sink_(std::move(sink)) {}
+  Loop(RuntimeOptions options, Sink sink)
+      : options_(std::move(options)),
+        sink_(std::move(sink)),
+        udp_(receive_slot_bytes(options_.config.mtu)) {}
 
   bool open(std::string& error, StartError& kind, wire::Address& bound);
   void wake() const {
@@ -54,6 +69,9 @@ class Runtime::Loop {
     [[maybe_unused]] const ssize_t n = ::write(wake_fd_.get(), &one, sizeof(one));
   }
   void run(Runtime& owner);
+  // Publishes stats and, if `members_changed`, a new snapshot. Called by the I/O thread, and
+  // once by `start` before the thread exists so queries see the local member at once.
+  void publish(Runtime& owner, bool members_changed);
 
  private:
   struct JoinAttempt {
@@ -66,15 +84,19 @@ class Runtime::Loop {
   void on_wake(Runtime& owner);
   void on_udp(core::TimeMs now);
   void on_accept(core::TimeMs now);
+  void set_listening(bool on);
   void on_conn(uint64_t token, uint32_t events, core::TimeMs now);
   void expire_conns(core::TimeMs now);
   void finish_outgoing(uint64_t conn_token, bool ok, std::string error, core::TimeMs now);
+  // Counts one seed's answer (or failure) towards the join that asked it, if any, and
+  // completes the join once every seed of it is settled.
+  void settle_join(uint64_t request_id, const wire::Address& peer, bool used,
+                   const std::string& error);
   void apply(Command& command, core::TimeMs now);
   void flush(core::TimeMs now);
   void start_stream(core::StreamRequest& request, core::TimeMs now);
   void add_conn(StreamConn conn, uint64_t request_id, bool is_join);
   void close_conn(uint64_t token);
-  void publish(Runtime& owner, bool members_changed);
   core::TimeMs wait_ms(core::TimeMs now) const;
 
   RuntimeOptions options_;
@@ -91,7 +113,10 @@ class Runtime::Loop {
     bool is_join = false;
   };
   std::map<uint64_t, ConnEntry> conns_;
+  // The bind IP when it is a specific address: outgoing TCP leaves from it too.
+  std::optional<wire::Address> outgoing_from_;
   uint64_t next_conn_token_ = kFirstConnToken;
+  core::TimeMs listen_paused_until_ = 0;  // 0: listening
   size_t incoming_ = 0;
   size_t outgoing_ = 0;
   uint64_t streams_refused_ = 0;
@@ -101,6 +126,8 @@ class Runtime::Loop {
   std::vector<uint64_t> leave_tokens_;
 
   Batch batch_;
+  std::shared_ptr<const Snapshot> published_;  // the last snapshot, for carrying stamps over
+  uint64_t last_stamp_ = 0;
   uint64_t snapshot_version_ = 0;
   uint64_t published_incarnation_ = 0;
   // Offset from the monotonic clock to the wall clock, fixed at start, for event times.
@@ -177,6 +204,9 @@ bool Runtime::Loop::open(std::string& error, StartError& kind, wire::Address& bo
     kind = StartError::kConfig;
     return false;
   }
+  const bool wildcard = std::all_of(options_.bind.bytes.begin(), options_.bind.bytes.end(),
+                                    [](uint8_t b) { return b == 0; });
+  if (!wildcard) outgoing_from_ = options_.bind;
   wall_offset_ = wall_ms() - monotonic_ms();
   return true;
 }
@@ -184,12 +214,12 @@ bool Runtime::Loop::open(std::string& error, StartError& kind, wire::Address& bo
 core::TimeMs Runtime::Loop::wait_ms(core::TimeMs now) const {
   core::TimeMs until = std::min(engine_->next_deadline(), now + kMaxWaitMs);
   for (const auto& [token, entry] : conns_) until = std::min(until, entry.conn.deadline());
+  if (listen_paused_until_ != 0) until = std::min(until, listen_paused_until_);
   return std::max<core::TimeMs>(0, until - now);
 }
 
 void Runtime::Loop::run(Runtime& owner) {
   std::array<epoll_event, 64> events{};
-  publish(owner, true);
   while (!owner.stopping_.load()) {
     core::TimeMs now = monotonic_ms();
     const int n = ::epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()),
@@ -209,6 +239,10 @@ void Runtime::Loop::run(Runtime& owner) {
       }
       flush(now);
     }
+    if (listen_paused_until_ != 0 && now >= listen_paused_until_) {
+      listen_paused_until_ = 0;
+      set_listening(true);
+    }
     expire_conns(now);
     engine_->tick(now);
     flush(now);
@@ -216,7 +250,10 @@ void Runtime::Loop::run(Runtime& owner) {
       for (uint64_t token : leave_tokens_) batch_.completions.push_back(Completion::success(token));
       leave_tokens_.clear();
     }
-    const bool changed = !batch_.events.empty() || engine_->incarnation() != published_incarnation_;
+    // Reaped tombstones leave the table without an event; the count catches them.
+    const bool changed = !batch_.events.empty() ||
+                         engine_->incarnation() != published_incarnation_ ||
+                         engine_->member_count() != published_->members.size();
     publish(owner, changed);
     if (!batch_.events.empty() || !batch_.completions.empty()) {
       sink_(std::move(batch_));
@@ -247,14 +284,26 @@ void Runtime::Loop::apply(Command& command, core::TimeMs now) {
       engine_->join(command.seeds, now);
       JoinAttempt attempt;
       attempt.token = command.token;
+      std::vector<wire::Address> asked;
       for (const core::StreamRequest& request : engine_->outputs().streams) {
         if (request.kind != core::StreamKind::kJoinSync) continue;
         join_of_request_[request.id] = command.token;
+        asked.push_back(request.to);
         ++attempt.outstanding;
       }
+      // The engine skips our own address and seeds beyond its bound on streams in flight;
+      // name them too, so the caller learns what happened to every seed it gave.
+      for (const wire::Address& seed : command.seeds) {
+        if (std::find(asked.begin(), asked.end(), seed) != asked.end()) continue;
+        attempt.failures.push_back(describe(seed) + ": " +
+                                   (seed == engine_->local().address
+                                        ? "this member's own address"
+                                        : "not contacted: too many connections in flight"));
+      }
       if (attempt.outstanding == 0) {
-        batch_.completions.push_back(
-            Completion::failure(command.token, "ERR_JOIN_FAILED", "no seed could be contacted"));
+        batch_.completions.push_back(Completion::failure(command.token, "ERR_JOIN_FAILED",
+                                                         "no seed could be contacted",
+                                                         std::move(attempt.failures)));
       } else {
         joins_[command.token] = std::move(attempt);
       }
@@ -305,7 +354,15 @@ void Runtime::Loop::on_accept(core::TimeMs now) {
     from.length = sizeof(from.storage);
     const int fd =
         ::accept4(listen_fd_.get(), from.get(), &from.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or a transient error: wait for the next readiness
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the connection stays queued and the listener stays
+        // readable, so stop watching it for a moment rather than spin on it.
+        set_listening(false);
+        listen_paused_until_ = now + kAcceptPauseMs;
+      }
+      return;  // EAGAIN, or a transient error: wait for the next readiness
+    }
     UniqueFd owned(fd);
     const auto peer = from_sockaddr(from.get(), from.length);
     if (!peer || incoming_ >= options_.max_incoming_streams) {
@@ -316,6 +373,13 @@ void Runtime::Loop::on_accept(core::TimeMs now) {
                                   now + options_.config.stream_timeout_ms),
              0, false);
   }
+}
+
+void Runtime::Loop::set_listening(bool on) {
+  epoll_event ev{};
+  ev.events = on ? static_cast<uint32_t>(EPOLLIN) : 0u;
+  ev.data.u64 = kListenToken;
+  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, listen_fd_.get(), &ev);
 }
 
 void Runtime::Loop::add_conn(StreamConn conn, uint64_t request_id, bool is_join) {
@@ -401,6 +465,11 @@ void Runtime::Loop::finish_outgoing(uint64_t conn_token, bool ok, std::string er
   if (!used) engine_->stream_failed(request_id, now);
   close_conn(conn_token);
 
+  settle_join(request_id, peer, used, ok ? std::string("reply did not decode") : error);
+}
+
+void Runtime::Loop::settle_join(uint64_t request_id, const wire::Address& peer, bool used,
+                                const std::string& error) {
   auto join = join_of_request_.find(request_id);
   if (join == join_of_request_.end()) return;
   const uint64_t join_token = join->second;
@@ -411,8 +480,7 @@ void Runtime::Loop::finish_outgoing(uint64_t conn_token, bool ok, std::string er
   if (used) {
     ++attempt.answered;
   } else {
-    attempt.failures.push_back(describe(peer) + ": " +
-                               (ok ? std::string("reply did not decode") : error));
+    attempt.failures.push_back(describe(peer) + ": " + error);
   }
   if (--attempt.outstanding > 0) return;
   if (attempt.answered > 0) {
@@ -442,11 +510,12 @@ void Runtime::Loop::expire_conns(core::TimeMs now) {
 void Runtime::Loop::start_stream(core::StreamRequest& request, core::TimeMs now) {
   if (outgoing_ >= options_.max_outgoing_streams) {
     engine_->stream_failed(request.id, now);
+    settle_join(request.id, request.to, false, "too many outgoing connections in flight");
     return;
   }
   StreamConn conn =
       StreamConn::connect(request.to, std::move(request.frame), options_.max_stream_frame_bytes,
-                          now + options_.config.stream_timeout_ms);
+                          now + options_.config.stream_timeout_ms, outgoing_from_);
   const bool is_join = request.kind == core::StreamKind::kJoinSync;
   if (conn.fd() < 0) {
     // The connect failed at once (no route, bad address).
@@ -498,11 +567,28 @@ void Runtime::Loop::publish(Runtime& owner, bool members_changed) {
     snapshot = std::make_shared<Snapshot>();
     snapshot->version = ++snapshot_version_;
     snapshot->members.reserve(engine_->member_count());
+    const std::vector<MemberView>* previous = published_ ? &published_->members : nullptr;
     engine_->for_each_member([&](const core::MemberInfo& info) {
-      snapshot->members.push_back({info.record, info.state, info.incarnation,
-                                   info.state_changed_at + wall_offset_, info.is_local});
+      MemberView view{info.record,      info.state,
+                      info.incarnation, info.state_changed_at + wall_offset_,
+                      info.is_local,    0};
+      // Pointer equality is sound: the previous snapshot still holds its records, so an
+      // address cannot have been reused for a different record in between.
+      const size_t i = snapshot->members.size();
+      if (previous != nullptr && i < previous->size()) {
+        const MemberView& old = (*previous)[i];
+        if (old.record == view.record && old.state == view.state &&
+            old.incarnation == view.incarnation && old.state_changed_at == view.state_changed_at &&
+            old.is_local == view.is_local) {
+          view.stamp = old.stamp;
+        }
+      }
+      if (view.stamp == 0) view.stamp = ++last_stamp_;
+      snapshot->members.push_back(std::move(view));
     });
+    snapshot->last_stamp = last_stamp_;
     published_incarnation_ = engine_->incarnation();
+    published_ = snapshot;
   }
   std::lock_guard lock(owner.snapshot_mutex_);
   owner.stats_ = stats;
@@ -517,7 +603,7 @@ std::unique_ptr<Runtime> Runtime::start(RuntimeOptions options, Sink sink, std::
   runtime->loop_ = std::make_unique<Loop>(std::move(options), std::move(sink));
   error_kind = StartError::kNone;
   if (!runtime->loop_->open(error, error_kind, runtime->local_address_)) return nullptr;
-  runtime->snapshot_ = std::make_shared<Snapshot>();
+  runtime->loop_->publish(*runtime, true);
   runtime->thread_ = std::thread([raw = runtime.get()] { raw->run(); });
   return runtime;
 }
