@@ -7,6 +7,7 @@
 // thread calls (the addon turns it into one thread-safe function call per batch).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -22,6 +23,8 @@
 #include "core/counters.h"
 #include "core/engine.h"
 #include "core/events.h"
+#include "wire/envelope.h"
+#include "wire/keyring.h"
 #include "wire/messages.h"
 
 namespace constellation::runtime {
@@ -35,6 +38,15 @@ struct RuntimeOptions {
   size_t max_stream_frame_bytes = 32 * 1024 * 1024;
   size_t max_incoming_streams = 64;
   size_t max_outgoing_streams = 64;
+  // The envelope (wire/envelope.h, docs/security.md): every datagram and stream frame is sealed
+  // on the way out and opened on the way in, binding `cluster_name` (0..255 bytes) into it.
+  // `keys` is shared with the binding, which changes it from JavaScript (keys.add/use/remove)
+  // by swapping copy-on-write snapshots; the I/O thread takes a snapshot per batch of packets.
+  // Null or empty at start: no encryption, for the runtime's whole life (the binding refuses
+  // to add keys to such a cluster, and a ring that starts non-empty stays non-empty because
+  // the primary key cannot be removed).
+  std::string cluster_name;
+  std::shared_ptr<wire::SharedKeyring> keys;
 };
 
 // One member as a snapshot shows it. Times are wall-clock milliseconds since the epoch.
@@ -66,6 +78,8 @@ struct Stats {
   uint64_t udp_send_errors = 0;
   uint64_t udp_truncated = 0;
   uint64_t streams_refused = 0;  // incoming connections refused at the bound
+  // Datagrams and frames the envelope refused, indexed by wire::OpenError.
+  std::array<uint64_t, wire::kOpenErrorCount> envelope_rejected{};
   size_t members = 0;
   size_t alive = 0;
   size_t suspect = 0;
