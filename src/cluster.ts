@@ -5,6 +5,7 @@ import { EventEmitter, on } from 'node:events';
 import { isIP } from 'node:net';
 import {
   type ClusterOptions,
+  checkKey,
   checkResources,
   checkTags,
   parseHostPort,
@@ -125,7 +126,12 @@ export interface ClusterStats {
   readonly streamsFailed: number;
   readonly streamsRefused: number;
   readonly udpSendErrors: number;
-  /** Packets dropped because they did not decode, by reason. */
+  /**
+   * Datagrams and frames dropped, by reason: the envelope's (`unencrypted`, `bad_key`,
+   * `wrong_cluster`, `tampered`; docs/security.md) and the decoder's (`truncated`, `bad_magic`,
+   * `bad_version`, `oversize`, `bad_field`; docs/wire.md), plus `truncatedDatagram` (larger
+   * than the receive buffer). None of them changes the member table.
+   */
   readonly rejected: Readonly<Record<string, number>>;
 }
 
@@ -149,6 +155,57 @@ function errorFrom(completion: NativeCompletion): ConstellationError {
   }
 }
 
+/** One key in a member's keyring, as {@link Cluster.keys} lists it. */
+export interface KeyInfo {
+  /** First 4 bytes of a SHA-256 of the key, as 8 hex digits; the only way a key is shown. */
+  readonly id: string;
+  /** 128, 192 or 256. */
+  readonly bits: number;
+  /** The key this member seals with. */
+  readonly primary: boolean;
+}
+
+/** A member's keyring; see {@link Cluster.keys}. */
+export interface ClusterKeys {
+  /** Adds a key (Buffer or base64; 16, 24 or 32 bytes); returns its id. Every key opens. */
+  add(key: Uint8Array | string): string;
+  /** Makes a key in the ring (the key, or its id) the one that seals. */
+  use(key: Uint8Array | string): void;
+  /** Removes a key that is not the primary (the key, or its id). */
+  remove(key: Uint8Array | string): void;
+  /** The keys by id, in the order they were added. */
+  list(): KeyInfo[];
+}
+
+function fail(field: string, rule: string): never {
+  throw new InvalidConfigError(field, rule);
+}
+
+const KEY_ID = /^[0-9a-f]{8}$/;
+
+/** A key id passes through; a key is checked and copied. */
+function keyArgument(key: unknown): Buffer | string {
+  return typeof key === 'string' && KEY_ID.test(key) ? key : checkKey(key, 'key');
+}
+
+const KEYRING_RULES: Record<string, string> = {
+  ERR_KEYRING_BAD_LENGTH: 'a 16, 24 or 32-byte key (AES-128, -192 or -256)',
+  ERR_KEYRING_EXISTS: 'a key not already in the keyring',
+  ERR_KEYRING_FULL: 'room in the keyring (it holds at most 16 keys)',
+  ERR_KEYRING_UNKNOWN: 'a key in the keyring',
+  ERR_KEYRING_PRIMARY: 'not the primary key (make another key primary first)',
+};
+
+function keyringError(error: unknown): Error {
+  const e = error as Error & { code?: string };
+  if (e instanceof InvalidConfigError || e instanceof NotRunningError) return e;
+  const rule = e.code ? KEYRING_RULES[e.code] : undefined;
+  if (rule) return new InvalidConfigError('key', rule);
+  if (e.code === 'ERR_NOT_RUNNING') return new NotRunningError(e.message);
+  if (e instanceof TypeError) return new InvalidConfigError('key', 'a key (Buffer or base64) or a key id');
+  return e;
+}
+
 function randomU64(): bigint {
   return randomBytes(8).readBigUInt64BE();
 }
@@ -169,6 +226,7 @@ export class Cluster {
   readonly #pending = new Map<number, Pending>();
   #nextToken = 1;
   #running = true;
+  #encrypted = false;
   #resources: Resources;
   #tags: Record<string, string>;
   readonly #leavePropagateMs: number;
@@ -196,6 +254,7 @@ export class Cluster {
       if (cluster) cluster.#deliver(events, completions);
     };
     let handle: NativeClusterHandle;
+    const encrypted = resolved.keys.length > 0;
     try {
       handle = new (native().NativeCluster)({ ...resolved, id: randomU64(), seed: randomU64() }, onBatch);
     } catch (error) {
@@ -206,14 +265,50 @@ export class Cluster {
       if (e.code === 'ERR_INVALID_CONFIG' || e instanceof RangeError)
         throw new InvalidConfigError('options', e.message);
       throw error;
+    } finally {
+      // The runtime holds its own copy (wiped when it goes); ours is not kept.
+      for (const key of resolved.keys) key.fill(0);
+      resolved.keys = [];
     }
     cluster = new Cluster(handle, resolved);
+    cluster.#encrypted = encrypted;
     return cluster;
   }
 
   /** True until `shutdown` (or the end of `leave`). */
   get running(): boolean {
     return this.#running;
+  }
+
+  /**
+   * This member's encryption keyring (for a cluster started with `keys`). Changes apply to the
+   * next packet. To rotate without downtime: `add` the new key on every member, then `use` it
+   * on every member, then `remove` the old one everywhere. Keys are named by id (8 hex digits);
+   * `list` never shows key bytes. Errors are `ERR_INVALID_CONFIG` with `field` `key`.
+   */
+  get keys(): ClusterKeys {
+    const call = <T>(action: (handle: NativeClusterHandle) => T): T => {
+      this.#assertRunning();
+      if (!this.#encrypted) fail('keys', 'given at start: this cluster runs without encryption');
+      try {
+        return action(this.#handle);
+      } catch (error) {
+        throw keyringError(error);
+      }
+    };
+    return {
+      add: (key) => {
+        const bytes = checkKey(key, 'key');
+        try {
+          return call((h) => h.keysAdd(bytes));
+        } finally {
+          bytes.fill(0);
+        }
+      },
+      use: (key) => call((h) => h.keysUse(keyArgument(key))),
+      remove: (key) => call((h) => h.keysRemove(keyArgument(key))),
+      list: () => call((h) => h.keysList().map((k) => Object.freeze({ ...k }))),
+    };
   }
 
   /** The cluster name given at start. */

@@ -93,6 +93,14 @@ export interface ClusterOptions extends Partial<ProtocolOptions> {
    * the process. `own`: this cluster gets a thread of its own, isolated from heavy neighbours.
    */
   ioThread?: IoThread;
+   * Encryption keys (AES-GCM): 16, 24 or 32 bytes each, as Buffers or base64 strings, at most
+   * 16. The first seals what this member sends; every key opens what it receives, so keys
+   * rotate without downtime ({@link Cluster.keys}). Without keys nothing is encrypted (the
+   * cluster name is still checked on every packet). Start every member of a cluster with keys,
+   * or none: a member with keys refuses unencrypted packets. Keys never appear in errors,
+   * logs, stats or events; pass Buffers and clear them after `start` if that matters to you.
+   */
+  keys?: readonly (Uint8Array | string)[];
 }
 
 /** Which native thread runs a cluster's protocol; see {@link ClusterOptions.ioThread}. */
@@ -111,6 +119,8 @@ export interface ResolvedOptions {
   resources: Resources;
   tags: Record<string, string>;
   ioThread: IoThread;
+  /** Key copies for the native layer; `Cluster.start` wipes them once the runtime holds them. */
+  keys: Buffer[];
 }
 
 const PROFILES: readonly Profile[] = ['lan', 'wan', 'local'];
@@ -225,6 +235,48 @@ export function checkTags(value: unknown, field: string): Record<string, string>
   return out;
 }
 
+const KEY_SIZES = [16, 24, 32];
+const MAX_KEYS = 16;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * One key as a fresh Buffer: a Buffer/Uint8Array (copied) or a base64 string. The error names
+ * the field and the rule, never the value.
+ */
+export function checkKey(value: unknown, field: string): Buffer {
+  let key: Buffer;
+  if (value instanceof Uint8Array) {
+    key = Buffer.from(value);
+  } else if (typeof value === 'string' && BASE64.test(value)) {
+    key = Buffer.from(value, 'base64');
+  } else {
+    fail(field, 'a key as a Buffer or a base64 string');
+  }
+  if (!KEY_SIZES.includes(key.length)) {
+    key.fill(0);
+    fail(field, 'a 16, 24 or 32-byte key (AES-128, -192 or -256)');
+  }
+  return key;
+}
+
+function checkKeys(value: unknown): Buffer[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('keys', 'an array of keys');
+  if (value.length > MAX_KEYS) fail('keys', `at most ${MAX_KEYS} keys`);
+  const keys: Buffer[] = [];
+  try {
+    for (const [i, item] of value.entries()) {
+      const key = checkKey(item, `keys[${i}]`);
+      keys.push(key);
+      if (keys.some((other) => other !== key && other.equals(key))) fail(`keys[${i}]`, 'a key not given twice');
+    }
+  } catch (error) {
+    for (const key of keys) key.fill(0);
+    throw error;
+  }
+  return keys;
+}
+
 /** Resources with every field 0. */
 export const NO_RESOURCES: Resources = Object.freeze({
   maxInstances: 0,
@@ -272,6 +324,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     resources: checkResources(o.resources, 'resources', NO_RESOURCES),
     tags: checkTags(o.tags, 'tags'),
     ioThread,
+    keys: [],
   };
   if (o.advertise !== undefined) {
     const advertise = parseHostPort(o.advertise, 'advertise', true);
@@ -283,5 +336,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     resolved.advertiseIp = pickAdvertiseIp(bind.host === '0.0.0.0' ? 4 : 6);
     resolved.advertisePort = 0; // the port the kernel binds
   }
+  // Last, so no other option's error leaves key copies behind.
+  resolved.keys = checkKeys(o.keys);
   return resolved;
 }

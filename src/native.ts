@@ -58,6 +58,11 @@ export interface NativeClusterHandle {
   members(cached: boolean): (NativeMember | undefined)[] | undefined;
   stats(): Record<string, number> & { rejected: Record<string, number> };
   localAddress(): { ip: string; port: number };
+  /** The keyring (throws `ERR_ENCRYPTION_OFF` for a cluster started without keys). */
+  keysAdd(key: Buffer): string;
+  keysUse(key: Buffer | string): void;
+  keysRemove(key: Buffer | string): void;
+  keysList(): { id: string; bits: number; primary: boolean }[];
   ref(): void;
   unref(): void;
 }

@@ -12,6 +12,8 @@
 #include "core/config.h"
 #include "runtime/runtime.h"
 #include "runtime/socket_address.h"
+#include "wire/envelope.h"
+#include "wire/keyring.h"
 
 namespace constellation::addon {
 
@@ -55,6 +57,45 @@ wire::Address parse_address(Napi::Env env, const std::string& ip, double port, c
     throw Napi::TypeError::New(env, std::string(what) + ": not a numeric IP address and port");
   }
   return *address;
+}
+
+// Errors about keys name the key by its id at most; the bytes never reach a message.
+[[noreturn]] void keyring_error(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  throw e;
+}
+
+// `keys`: an array of Buffers (the TypeScript layer has decoded base64 and checked lengths);
+// the first becomes primary. Null when there are none: no encryption.
+std::shared_ptr<wire::SharedKeyring> read_keys(Napi::Env env, const Napi::Value& value) {
+  if (!value.IsArray() || value.As<Napi::Array>().Length() == 0) return nullptr;
+  const Napi::Array list = value.As<Napi::Array>();
+  wire::Keyring ring;
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    const Napi::Value item = list.Get(i);
+    if (!item.IsBuffer()) keyring_error(env, "ERR_INVALID_CONFIG", "keys: not a Buffer");
+    const auto buffer = item.As<Napi::Buffer<uint8_t>>();
+    const wire::KeyringError error = ring.add({buffer.Data(), buffer.Length()});
+    if (error != wire::KeyringError::kNone) {
+      keyring_error(env, "ERR_INVALID_CONFIG",
+                    "keys[" + std::to_string(i) + "]: " + wire::keyring_error_name(error));
+    }
+  }
+  return std::make_shared<wire::SharedKeyring>(std::move(ring));
+}
+
+// A key named by its id (8 hex digits) or given as a Buffer.
+wire::KeyId key_id_of(Napi::Env env, const Napi::Value& value) {
+  if (value.IsBuffer()) {
+    const auto buffer = value.As<Napi::Buffer<uint8_t>>();
+    return wire::Keyring::id_of({buffer.Data(), buffer.Length()});
+  }
+  const std::string text = value.IsString() ? value.As<Napi::String>().Utf8Value() : "";
+  if (text.size() != 8 || text.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    throw Napi::TypeError::New(env, "key: a Buffer or an id of 8 hex digits");
+  }
+  return static_cast<wire::KeyId>(std::stoul(text, nullptr, 16));
 }
 
 wire::Resources read_resources(const Napi::Value& value) {
@@ -393,6 +434,10 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
                            InstanceMethod<&NativeCluster::LocalAddress>("localAddress"),
                            InstanceMethod<&NativeCluster::Ref>("ref"),
                            InstanceMethod<&NativeCluster::Unref>("unref"),
+                           InstanceMethod<&NativeCluster::KeysAdd>("keysAdd"),
+                           InstanceMethod<&NativeCluster::KeysUse>("keysUse"),
+                           InstanceMethod<&NativeCluster::KeysRemove>("keysRemove"),
+                           InstanceMethod<&NativeCluster::KeysList>("keysList"),
                        });
   }
 
@@ -417,6 +462,9 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
     }
     opts.seed = get_u64(options, "seed", 1);
     opts.shared_thread = get_string(options, "ioThread") != "own";
+    opts.cluster_name = get_string(options, "clusterName");
+    opts.keys = read_keys(env, options.Get("keys"));
+    keys_ = opts.keys;
 
     channel_ = std::make_shared<BatchChannel>(env, info[1].As<Napi::Function>());
     std::string error;
@@ -572,9 +620,91 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
       num(rejected, wire::error_name(static_cast<wire::DecodeError>(i)),
           static_cast<double>(c.rejected[i]));
     }
+    // The envelope's reasons; the first four share their names with the codec's, so a packet
+    // refused for `truncated` counts there whichever layer refused it.
+    for (size_t i = 1; i < wire::kOpenErrorCount; ++i) {
+      const char* name = wire::open_error_name(static_cast<wire::OpenError>(i));
+      const Napi::Value before = rejected.Get(name);
+      const double base = before.IsNumber() ? before.As<Napi::Number>().DoubleValue() : 0;
+      num(rejected, name, base + static_cast<double>(s.envelope_rejected[i]));
+    }
     num(rejected, "truncatedDatagram", static_cast<double>(s.udp_truncated));
     o.Set("rejected", rejected);
     return o;
+  }
+
+  // keysAdd(key: Buffer) -> id; keysUse(id | key); keysRemove(id | key); keysList() ->
+  // [{ id, bits, primary }]. The change is a new copy-on-write snapshot; the I/O thread picks
+  // it up with its next batch of packets. A cluster started without keys has no ring.
+  wire::SharedKeyring& keyring(Napi::Env env) {
+    running_runtime(env);
+    if (!keys_) {
+      keyring_error(env, "ERR_ENCRYPTION_OFF",
+                    "this cluster was started without keys; encryption cannot be turned on");
+    }
+    return *keys_;
+  }
+
+  void check_keyring(Napi::Env env, wire::KeyringError error, wire::KeyId id) {
+    const std::string name = "key " + wire::Keyring::id_text(id);
+    switch (error) {
+      case wire::KeyringError::kNone:
+        return;
+      case wire::KeyringError::kBadLength:
+        keyring_error(env, "ERR_KEYRING_BAD_LENGTH", "a key must be 16, 24 or 32 bytes");
+      case wire::KeyringError::kExists:
+        keyring_error(env, "ERR_KEYRING_EXISTS", name + " is already in the keyring");
+      case wire::KeyringError::kFull:
+        keyring_error(env, "ERR_KEYRING_FULL", "the keyring already holds 16 keys");
+      case wire::KeyringError::kUnknown:
+        keyring_error(env, "ERR_KEYRING_UNKNOWN", name + " is not in the keyring");
+      case wire::KeyringError::kPrimary:
+        keyring_error(env, "ERR_KEYRING_PRIMARY",
+                      name + " is the primary key; make another key primary first");
+    }
+  }
+
+  Napi::Value KeysAdd(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    wire::SharedKeyring& keys = keyring(env);
+    if (!info[0].IsBuffer()) throw Napi::TypeError::New(env, "key: a Buffer");
+    const auto buffer = info[0].As<Napi::Buffer<uint8_t>>();
+    wire::KeyId id = 0;
+    check_keyring(env, keys.update([&](wire::Keyring& ring) {
+      return ring.add({buffer.Data(), buffer.Length()}, &id);
+    }),
+                  id);
+    return Napi::String::New(env, wire::Keyring::id_text(id));
+  }
+
+  Napi::Value KeysUse(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    wire::SharedKeyring& keys = keyring(env);
+    const wire::KeyId id = key_id_of(env, info[0]);
+    check_keyring(env, keys.update([&](wire::Keyring& ring) { return ring.use(id); }), id);
+    return env.Undefined();
+  }
+
+  Napi::Value KeysRemove(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    wire::SharedKeyring& keys = keyring(env);
+    const wire::KeyId id = key_id_of(env, info[0]);
+    check_keyring(env, keys.update([&](wire::Keyring& ring) { return ring.remove(id); }), id);
+    return env.Undefined();
+  }
+
+  Napi::Value KeysList(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto list = keyring(env).snapshot()->list();
+    Napi::Array out = Napi::Array::New(env, list.size());
+    for (uint32_t i = 0; i < list.size(); ++i) {
+      Napi::Object entry = Napi::Object::New(env);
+      entry.Set("id", wire::Keyring::id_text(list[i].id));
+      entry.Set("bits", Napi::Number::New(env, list[i].bits));
+      entry.Set("primary", Napi::Boolean::New(env, list[i].primary));
+      out.Set(i, entry);
+    }
+    return out;
   }
 
   Napi::Value LocalAddress(const Napi::CallbackInfo& info) {
@@ -601,6 +731,8 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
   size_t closer_ = 0;
   // The snapshot the last members() call described, which the caller's array mirrors.
   std::shared_ptr<const runtime::Snapshot> given_;
+  // The keyring the runtime reads (shared with it); null: started without keys.
+  std::shared_ptr<wire::SharedKeyring> keys_;
 };
 
 Napi::Value profile_defaults(const Napi::CallbackInfo& info) {

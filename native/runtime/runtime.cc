@@ -20,6 +20,7 @@
 #include "runtime/stream_conn.h"
 #include "runtime/udp_socket.h"
 #include "wire/codec.h"
+#include "wire/envelope.h"
 
 namespace constellation::runtime {
 
@@ -111,6 +112,13 @@ class Runtime::Loop : public Reactor::Client {
   void add_conn(StreamConn conn, uint64_t request_id, bool is_join);
   void close_conn(uint64_t token);
   core::TimeMs wait_ms(core::TimeMs now) const;
+  // The keyring as it is now (null: no encryption); taken once per batch of packets.
+  std::shared_ptr<const wire::Keyring> keyring() const {
+    return options_.keys ? options_.keys->snapshot() : nullptr;
+  }
+  // Opens a frame read from a stream into `out`; counts a refusal and returns false. Frames
+  // use their own buffer (they can be megabytes), released when the exchange is done.
+  bool open_frame(std::span<const uint8_t> frame, std::vector<uint8_t>& out);
 
   RuntimeOptions options_;
   Sink sink_;
@@ -135,6 +143,13 @@ class Runtime::Loop : public Reactor::Client {
   size_t incoming_ = 0;
   size_t outgoing_ = 0;
   uint64_t streams_refused_ = 0;
+
+  // The envelope: our cluster name, refusals by reason, and reused buffers.
+  wire::ClusterLabel label_;
+  std::array<uint64_t, wire::kOpenErrorCount> envelope_rejected_{};
+  std::vector<uint8_t> opened_;
+  std::vector<std::vector<uint8_t>> sealed_;
+  wire::OpenError last_frame_error_ = wire::OpenError::kNone;
 
   std::unordered_map<uint64_t, uint64_t> join_of_request_;  // stream request id -> join token
   std::map<uint64_t, JoinAttempt> joins_;
@@ -164,6 +179,21 @@ bool Runtime::Loop::open(std::string& error, StartError& kind, wire::Address& bo
     kind = StartError::kRecordTooLarge;
     return false;
   }
+  if (options_.cluster_name.size() > wire::kMaxClusterNameBytes) {
+    error = "clusterName must be at most 255 bytes";
+    kind = StartError::kConfig;
+    return false;
+  }
+  label_ = wire::ClusterLabel(options_.cluster_name);
+  // The engine packs datagrams to its MTU; the envelope adds a fixed overhead, so the engine
+  // gets the MTU less that overhead and sealed datagrams still fit the configured MTU.
+  const size_t overhead = wire::seal_overhead(keyring().get(), label_);
+  if (options_.config.mtu < overhead + 256) {
+    error = "mtu too small for the envelope (" + std::to_string(overhead) + " bytes)";
+    kind = StartError::kConfig;
+    return false;
+  }
+  options_.config.mtu -= overhead;
   int error_number = 0;
   if (!udp_.bind(options_.bind, error, error_number)) {
     error = "cannot bind UDP " + describe(options_.bind) + ": " + error;
@@ -370,8 +400,14 @@ void Runtime::Loop::apply(Command& command, core::TimeMs now) {
 }
 
 void Runtime::Loop::on_udp(core::TimeMs now) {
+  const auto keys = keyring();
   udp_.receive_all([&](const wire::Address& from, std::span<const uint8_t> bytes) {
-    engine_->receive(from, bytes, now);
+    const wire::OpenError error = wire::open(bytes, keys.get(), label_, opened_);
+    if (error != wire::OpenError::kNone) {
+      ++envelope_rejected_[static_cast<size_t>(error)];
+      return;
+    }
+    engine_->receive(from, opened_, now);
   });
 }
 
@@ -463,8 +499,18 @@ void Runtime::Loop::on_conn(uint64_t token, uint32_t events, core::TimeMs now) {
   StreamConn& conn = it->second.conn;
   StreamConn::Status status = conn.on_ready(events);
   if (status == StreamConn::Status::kFrameRead && conn.role() == StreamConn::Role::kIncoming) {
-    std::vector<uint8_t> reply = engine_->serve_stream(conn.peer(), conn.frame(), now);
-    status = reply.empty() ? StreamConn::Status::kWritten : conn.send_reply(std::move(reply));
+    std::vector<uint8_t> request;
+    if (!open_frame(conn.frame(), request)) {
+      status = StreamConn::Status::kWritten;  // refused and counted: close without a reply
+    } else {
+      std::vector<uint8_t> reply = engine_->serve_stream(conn.peer(), request, now);
+      std::vector<uint8_t> sealed;
+      if (!reply.empty() && wire::seal_frame(reply, keyring().get(), label_, sealed)) {
+        status = conn.send_reply(std::move(sealed));
+      } else {
+        status = StreamConn::Status::kWritten;
+      }
+    }
   }
   switch (status) {
     case StreamConn::Status::kPending: {
@@ -499,11 +545,20 @@ void Runtime::Loop::finish_outgoing(uint64_t conn_token, bool ok, std::string er
   const uint64_t request_id = it->second.request_id;
   const wire::Address peer = it->second.conn.peer();
   bool used = false;
-  if (ok) used = engine_->stream_response(request_id, it->second.conn.frame(), now);
+  std::string why = ok ? std::string("reply did not decode") : error;
+  if (ok) {
+    std::vector<uint8_t> response;
+    if (open_frame(it->second.conn.frame(), response)) {
+      used = engine_->stream_response(request_id, response, now);
+    } else {
+      // The seed answered in another cluster's envelope or under a key we do not hold.
+      why = std::string("reply refused: ") + wire::open_error_name(last_frame_error_);
+    }
+  }
   if (!used) engine_->stream_failed(request_id, now);
   close_conn(conn_token);
 
-  settle_join(request_id, peer, used, ok ? std::string("reply did not decode") : error);
+  settle_join(request_id, peer, used, why);
 }
 
 void Runtime::Loop::settle_join(uint64_t request_id, const wire::Address& peer, bool used,
@@ -551,8 +606,14 @@ void Runtime::Loop::start_stream(core::StreamRequest& request, core::TimeMs now)
     settle_join(request.id, request.to, false, "too many outgoing connections in flight");
     return;
   }
+  std::vector<uint8_t> sealed;
+  if (!wire::seal_frame(request.frame, keyring().get(), label_, sealed)) {
+    engine_->stream_failed(request.id, now);
+    settle_join(request.id, request.to, false, "the request could not be sealed");
+    return;
+  }
   StreamConn conn =
-      StreamConn::connect(request.to, std::move(request.frame), options_.max_stream_frame_bytes,
+      StreamConn::connect(request.to, std::move(sealed), options_.max_stream_frame_bytes,
                           now + options_.config.stream_timeout_ms, outgoing_from_);
   const bool is_join = request.kind == core::StreamKind::kJoinSync;
   if (conn.fd() < 0) {
@@ -566,6 +627,13 @@ void Runtime::Loop::start_stream(core::StreamRequest& request, core::TimeMs now)
   add_conn(std::move(conn), request.id, is_join);
 }
 
+bool Runtime::Loop::open_frame(std::span<const uint8_t> frame, std::vector<uint8_t>& out) {
+  last_frame_error_ = wire::open_frame(frame, keyring().get(), label_, out);
+  if (last_frame_error_ == wire::OpenError::kNone) return true;
+  ++envelope_rejected_[static_cast<size_t>(last_frame_error_)];
+  return false;
+}
+
 void Runtime::Loop::flush(core::TimeMs now) {
   // Outputs can produce more outputs (a failed stream makes the engine react), so loop until
   // the engine has nothing more to say.
@@ -573,9 +641,15 @@ void Runtime::Loop::flush(core::TimeMs now) {
     core::Outputs out;
     std::swap(out, engine_->outputs());
     if (!out.datagrams.empty()) {
+      const auto keys = keyring();
+      // Sealed copies live in sealed_ (capacity reused) until send_all has sent them.
+      if (sealed_.size() < out.datagrams.size()) sealed_.resize(out.datagrams.size());
       std::vector<UdpSocket::Outgoing> send;
       send.reserve(out.datagrams.size());
-      for (const core::Datagram& d : out.datagrams) send.push_back({d.to, d.bytes});
+      for (size_t i = 0; i < out.datagrams.size(); ++i) {
+        const core::Datagram& d = out.datagrams[i];
+        if (wire::seal(d.bytes, keys.get(), label_, sealed_[i])) send.push_back({d.to, sealed_[i]});
+      }
       udp_.send_all(send);
     }
     for (core::StreamRequest& request : out.streams) start_stream(request, now);
@@ -594,6 +668,7 @@ void Runtime::Loop::publish(Runtime& owner, bool members_changed) {
   stats.udp_send_errors = udp_.send_errors();
   stats.udp_truncated = udp_.truncated();
   stats.streams_refused = streams_refused_;
+  stats.envelope_rejected = envelope_rejected_;
   stats.members = engine_->member_count();
   stats.alive = engine_->count(wire::MemberState::kAlive);
   stats.suspect = engine_->count(wire::MemberState::kSuspect);

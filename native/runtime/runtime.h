@@ -22,6 +22,7 @@
 // must not share a thread with heavy neighbours.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -37,6 +38,8 @@
 #include "core/counters.h"
 #include "core/engine.h"
 #include "core/events.h"
+#include "wire/envelope.h"
+#include "wire/keyring.h"
 #include "wire/messages.h"
 
 namespace constellation::runtime {
@@ -54,6 +57,15 @@ struct RuntimeOptions {
   size_t max_outgoing_streams = 64;
   // Run on the process-wide shared I/O thread (reactor.h) instead of a thread of its own.
   bool shared_thread = false;
+  // The envelope (wire/envelope.h, docs/security.md): every datagram and stream frame is sealed
+  // on the way out and opened on the way in, binding `cluster_name` (0..255 bytes) into it.
+  // `keys` is shared with the binding, which changes it from JavaScript (keys.add/use/remove)
+  // by swapping copy-on-write snapshots; the I/O thread takes a snapshot per batch of packets.
+  // Null or empty at start: no encryption, for the runtime's whole life (the binding refuses
+  // to add keys to such a cluster, and a ring that starts non-empty stays non-empty because
+  // the primary key cannot be removed).
+  std::string cluster_name;
+  std::shared_ptr<wire::SharedKeyring> keys;
 };
 
 // One member as a snapshot shows it. Times are wall-clock milliseconds since the epoch.
@@ -85,6 +97,8 @@ struct Stats {
   uint64_t udp_send_errors = 0;
   uint64_t udp_truncated = 0;
   uint64_t streams_refused = 0;  // incoming connections dropped (unusable peer address)
+  // Datagrams and frames the envelope refused, indexed by wire::OpenError.
+  std::array<uint64_t, wire::kOpenErrorCount> envelope_rejected{};
   size_t members = 0;
   size_t alive = 0;
   size_t suspect = 0;
