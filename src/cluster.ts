@@ -27,7 +27,6 @@ import {
   type NativeClusterHandle,
   type NativeCompletion,
   type NativeEvent,
-  type NativeMember,
   native,
 } from './native.js';
 
@@ -144,21 +143,6 @@ const asyncDispose: typeof Symbol.asyncDispose =
   (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ??
   (Symbol.for('nodejs.asyncDispose') as typeof Symbol.asyncDispose);
 
-function freezeMember(m: NativeMember): Member {
-  return Object.freeze({
-    id: m.id,
-    name: m.name,
-    address: m.address,
-    port: m.port,
-    state: m.state,
-    incarnation: m.incarnation,
-    resources: Object.freeze(m.resources),
-    tags: Object.freeze(m.tags),
-    protocolVersion: m.protocolVersion,
-    stateChangedAt: m.stateChangedAt,
-  });
-}
-
 function errorFrom(completion: NativeCompletion): ConstellationError {
   switch (completion.code) {
     case 'ERR_METADATA_TOO_LARGE':
@@ -193,6 +177,10 @@ export class Cluster {
   #resources: Resources;
   #tags: Record<string, string>;
   readonly #leavePropagateMs: number;
+  // The member table as frozen objects, refreshed from the native snapshot only when it changed
+  // (and then only the members that changed are converted): members() is an array copy.
+  #table: readonly Member[] | undefined;
+  #byName: Map<string, Member> | undefined;
 
   private constructor(handle: NativeClusterHandle, options: ResolvedOptions) {
     this.#handle = handle;
@@ -246,10 +234,9 @@ export class Cluster {
 
   /** This member's own record. */
   get local(): Member {
-    this.#assertRunning();
-    const me = this.#handle.members().find((m) => m.local);
+    const me = this.member(this.#options.name);
     if (!me) throw new NotRunningError();
-    return freezeMember(me);
+    return me;
   }
 
   /** Lifeguard local health score: 0 is healthy. */
@@ -367,29 +354,40 @@ export class Cluster {
 
   /** Members this member knows, ourselves included, filtered. */
   members(filter: MemberFilter = {}): Member[] {
-    this.#assertRunning();
-    const states = filter.state === undefined ? undefined : new Set(([] as MemberState[]).concat(filter.state));
-    const tags = filter.tags ? Object.entries(filter.tags) : [];
+    const table = this.#refresh();
+    const { state, tags, minCpuAvailable, minRamAvailableMb, minFreeInstances } = filter;
+    if (
+      state === undefined &&
+      tags === undefined &&
+      minCpuAvailable === undefined &&
+      minRamAvailableMb === undefined &&
+      minFreeInstances === undefined
+    ) {
+      return table.slice();
+    }
+    const states = state === undefined ? undefined : new Set(([] as MemberState[]).concat(state));
+    const wanted = tags ? Object.entries(tags) : [];
     const out: Member[] = [];
-    for (const m of this.#handle.members()) {
+    for (const m of table) {
       if (states && !states.has(m.state)) continue;
-      if (tags.some(([k, v]) => m.tags[k] !== v)) continue;
+      if (wanted.length > 0 && wanted.some(([k, v]) => m.tags[k] !== v)) continue;
       const r = m.resources;
-      if (filter.minCpuAvailable !== undefined && r.cpuAvailable < filter.minCpuAvailable) continue;
-      if (filter.minRamAvailableMb !== undefined && r.ramAvailableMb < filter.minRamAvailableMb) continue;
-      if (filter.minFreeInstances !== undefined && r.maxInstances - r.currentInstances < filter.minFreeInstances) {
-        continue;
-      }
-      out.push(freezeMember(m));
+      if (minCpuAvailable !== undefined && r.cpuAvailable < minCpuAvailable) continue;
+      if (minRamAvailableMb !== undefined && r.ramAvailableMb < minRamAvailableMb) continue;
+      if (minFreeInstances !== undefined && r.maxInstances - r.currentInstances < minFreeInstances) continue;
+      out.push(m);
     }
     return out;
   }
 
   /** One member by name, or undefined. */
   member(name: string): Member | undefined {
-    this.#assertRunning();
-    const m = this.#handle.member(name);
-    return m ? freezeMember(m) : undefined;
+    const table = this.#refresh();
+    if (this.#byName === undefined) {
+      this.#byName = new Map();
+      for (const m of table) this.#byName.set(m.name, m);
+    }
+    return this.#byName.get(name);
   }
 
   /** Protocol counters and gauges. */
@@ -445,6 +443,19 @@ export class Cluster {
     return this;
   }
 
+  /** The current table, converting only what changed since the last call. */
+  #refresh(): readonly Member[] {
+    this.#assertRunning();
+    const previous = this.#table;
+    const fresh = this.#handle.members(previous !== undefined);
+    if (fresh === undefined && previous !== undefined) return previous;
+    const next: Member[] = new Array(fresh?.length ?? 0);
+    for (let i = 0; i < next.length; i++) next[i] = (fresh?.[i] ?? previous?.[i]) as Member;
+    this.#table = next;
+    this.#byName = undefined;
+    return next;
+  }
+
   #assertRunning(): void {
     if (!this.#running) throw new NotRunningError();
   }
@@ -475,12 +486,27 @@ export class Cluster {
   }
 
   #deliver(events: NativeEvent[], completions: NativeCompletion[]): void {
-    for (const e of events) {
-      const event: ClusterEvent = Object.freeze({ type: e.type, member: freezeMember(e.member), at: e.at });
-      this.#emitter.emit(e.type, event.member, event);
-      this.#emitter.emit('event', event);
+    // A listener that throws must not cost the other listeners their events or the pending
+    // commands their results: finish the batch, then rethrow the first error as uncaught.
+    let failure: { error: unknown } | undefined;
+    const emit = (...args: [string, ...unknown[]]) => {
+      try {
+        this.#emitter.emit(...args);
+      } catch (error) {
+        failure ??= { error };
+      }
+    };
+    for (const event of events as ClusterEvent[]) {
+      emit(event.type, event.member, event);
+      emit('event', event);
     }
     for (const completion of completions) this.#settle(completion.token)?.resolve(completion);
+    if (failure) {
+      const { error } = failure;
+      process.nextTick(() => {
+        throw error;
+      });
+    }
   }
 }
 

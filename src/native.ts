@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ProtocolOptions, ResolvedOptions } from './config.js';
 
-/** A member as the addon hands it over. */
+/** A member as the addon hands it over: already a frozen plain object. */
 export interface NativeMember {
   id: string;
   name: string;
@@ -23,7 +23,6 @@ export interface NativeMember {
   tags: Record<string, string>;
   protocolVersion: number;
   stateChangedAt: number;
-  local?: boolean;
 }
 
 /** One membership event from the I/O thread. */
@@ -51,8 +50,12 @@ export interface NativeClusterHandle {
   forceLeave(name: string, token: number): void;
   shutdown(): void;
   running(): boolean;
-  members(): NativeMember[];
-  member(name: string): NativeMember | undefined;
+  /**
+   * The member table. `undefined`: unchanged since the last call. Otherwise an array as long as
+   * the table whose holes mean "the object at this index of the previous array" (with `cached`
+   * false, none). See MemberView::stamp in native/runtime/runtime.h.
+   */
+  members(cached: boolean): (NativeMember | undefined)[] | undefined;
   stats(): Record<string, number> & { rejected: Record<string, number> };
   localAddress(): { ip: string; port: number };
   ref(): void;

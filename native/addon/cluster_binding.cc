@@ -1,6 +1,8 @@
 // `addon.NativeCluster`: one runtime (native/runtime) as a JavaScript object. The TypeScript
 // `Cluster` class validates everything before it gets here and owns promises and tokens; this
 // file only converts values and moves batches across threads.
+#include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -157,36 +159,203 @@ Napi::Object config_to_js(Napi::Env env, const core::Config& c) {
   return o;
 }
 
-Napi::Object record_to_js(Napi::Env env, const wire::MemberRecord& record, wire::MemberState state,
-                          uint64_t incarnation) {
-  Napi::Object m = Napi::Object::New(env);
-  m.Set("id", hex_id(record.id));
-  m.Set("name", record.name);
-  m.Set("address", runtime::format_ip(record.address));
-  m.Set("port", record.address.port);
-  m.Set("state", wire::state_name(state));
-  m.Set("incarnation", Napi::Number::New(env, static_cast<double>(incarnation)));
-  Napi::Object r = Napi::Object::New(env);
-  const wire::Resources& res = record.resources;
-  r.Set("maxInstances", res.max_instances);
-  r.Set("currentInstances", res.current_instances);
-  r.Set("cpuTotal", Napi::Number::New(env, res.cpu_total_milli / 1000.0));
-  r.Set("cpuAvailable", Napi::Number::New(env, res.cpu_available_milli / 1000.0));
-  r.Set("ramTotalMb", Napi::Number::New(env, static_cast<double>(res.ram_total_mb)));
-  r.Set("ramAvailableMb", Napi::Number::New(env, static_cast<double>(res.ram_available_mb)));
-  m.Set("resources", r);
-  Napi::Object tags = Napi::Object::New(env);
-  for (const auto& [key, value] : record.tags) tags.Set(key, value);
-  m.Set("tags", tags);
-  m.Set("protocolVersion", record.versions.current);
-  return m;
-}
+// Builds the frozen plain objects JavaScript sees for members. Property names are made once per
+// converter (one members() call or one batch), not once per member.
+class MemberConverter {
+ public:
+  explicit MemberConverter(Napi::Env env) : env_(env) {
+    for (size_t i = 0; i < kKeyCount; ++i) keys_[i] = Napi::String::New(env, kKeyNames[i]);
+  }
 
-Napi::Object view_to_js(Napi::Env env, const runtime::MemberView& view) {
-  Napi::Object m = record_to_js(env, *view.record, view.state, view.incarnation);
-  m.Set("stateChangedAt", Napi::Number::New(env, static_cast<double>(view.state_changed_at)));
-  m.Set("local", Napi::Boolean::New(env, view.is_local));
-  return m;
+  Napi::Object convert(const wire::MemberRecord& record, wire::MemberState state,
+                       uint64_t incarnation, int64_t state_changed_at) const {
+    const wire::Resources& res = record.resources;
+    Napi::Object r = Napi::Object::New(env_);
+    set(r, kMaxInstances, Napi::Number::New(env_, res.max_instances));
+    set(r, kCurrentInstances, Napi::Number::New(env_, res.current_instances));
+    set(r, kCpuTotal, Napi::Number::New(env_, res.cpu_total_milli / 1000.0));
+    set(r, kCpuAvailable, Napi::Number::New(env_, res.cpu_available_milli / 1000.0));
+    set(r, kRamTotalMb, Napi::Number::New(env_, static_cast<double>(res.ram_total_mb)));
+    set(r, kRamAvailableMb, Napi::Number::New(env_, static_cast<double>(res.ram_available_mb)));
+    r.Freeze();
+    Napi::Object tags = Napi::Object::New(env_);
+    for (const auto& [key, value] : record.tags) tags.Set(key, value);
+    tags.Freeze();
+
+    Napi::Object m = Napi::Object::New(env_);
+    set(m, kId, Napi::String::New(env_, hex_id(record.id)));
+    set(m, kName, Napi::String::New(env_, record.name));
+    set(m, kAddress, Napi::String::New(env_, runtime::format_ip(record.address)));
+    set(m, kPort, Napi::Number::New(env_, record.address.port));
+    set(m, kState, state_string(state));
+    set(m, kIncarnation, Napi::Number::New(env_, static_cast<double>(incarnation)));
+    set(m, kResources, r);
+    set(m, kTags, tags);
+    set(m, kProtocolVersion, Napi::Number::New(env_, record.versions.current));
+    set(m, kStateChangedAt, Napi::Number::New(env_, static_cast<double>(state_changed_at)));
+    m.Freeze();
+    return m;
+  }
+
+  Napi::Object convert(const runtime::MemberView& view) const {
+    return convert(*view.record, view.state, view.incarnation, view.state_changed_at);
+  }
+
+ private:
+  enum Key : size_t {
+    kId,
+    kName,
+    kAddress,
+    kPort,
+    kState,
+    kIncarnation,
+    kResources,
+    kTags,
+    kProtocolVersion,
+    kStateChangedAt,
+    kMaxInstances,
+    kCurrentInstances,
+    kCpuTotal,
+    kCpuAvailable,
+    kRamTotalMb,
+    kRamAvailableMb,
+    kAlive,
+    kSuspect,
+    kDead,
+    kLeft,
+    kKeyCount
+  };
+  static constexpr const char* kKeyNames[kKeyCount] = {"id",
+                                                       "name",
+                                                       "address",
+                                                       "port",
+                                                       "state",
+                                                       "incarnation",
+                                                       "resources",
+                                                       "tags",
+                                                       "protocolVersion",
+                                                       "stateChangedAt",
+                                                       "maxInstances",
+                                                       "currentInstances",
+                                                       "cpuTotal",
+                                                       "cpuAvailable",
+                                                       "ramTotalMb",
+                                                       "ramAvailableMb",
+                                                       "alive",
+                                                       "suspect",
+                                                       "dead",
+                                                       "left"};
+
+  void set(Napi::Object& object, Key key, napi_value value) const {
+    napi_set_property(env_, object, keys_[key], value);
+  }
+  Napi::String state_string(wire::MemberState state) const {
+    switch (state) {
+      case wire::MemberState::kAlive:
+        return keys_[kAlive];
+      case wire::MemberState::kSuspect:
+        return keys_[kSuspect];
+      case wire::MemberState::kDead:
+        return keys_[kDead];
+      case wire::MemberState::kLeft:
+        return keys_[kLeft];
+    }
+    return keys_[kAlive];
+  }
+
+  Napi::Env env_;
+  std::array<Napi::String, kKeyCount> keys_;
+};
+
+// The one thread-safe function through which a runtime's I/O thread hands batches to
+// JavaScript (the shape of node-datachannel's ThreadSafeCallback). Node may finalize the
+// function on its own when the environment is torn down (a worker exits with the cluster still
+// running): its finalizer records that, so nothing calls Release or Ref on it afterwards.
+class BatchChannel {
+ public:
+  struct Context {
+    std::atomic<bool> finalized{false};
+  };
+  static void call_js(Napi::Env env, Napi::Function callback, Context* context, Batch* raw);
+  using Tsfn = Napi::TypedThreadSafeFunction<Context, Batch, &BatchChannel::call_js>;
+
+  BatchChannel(Napi::Env env, Napi::Function callback) : context_(std::make_shared<Context>()) {
+    // The finalizer's data is its own reference to the context, freed by the finalizer.
+    auto* finalizer_ref = new std::shared_ptr<Context>(context_);
+    tsfn_ = Tsfn::New(
+        env, callback, "constellation", 0, 1, context_.get(),
+        [](Napi::Env, std::shared_ptr<Context>* ref, Context*) {
+          (*ref)->finalized.store(true);
+          delete ref;
+        },
+        finalizer_ref);
+    // Events never keep the process alive by themselves; the Cluster refs while a command is
+    // pending.
+    tsfn_.Unref(env);
+  }
+
+  // From the I/O thread. Dropped when the function is closing (the environment is going away).
+  void post(Batch&& batch) {
+    auto owned = std::make_unique<Batch>(std::move(batch));
+    if (tsfn_.NonBlockingCall(owned.get()) == napi_ok) owned.release();
+  }
+
+  // JavaScript thread only. After release() the channel takes no more batches.
+  void ref(Napi::Env env) {
+    if (usable()) tsfn_.Ref(env);
+  }
+  void unref(Napi::Env env) {
+    if (usable()) tsfn_.Unref(env);
+  }
+  void release() {
+    if (!usable()) return;
+    released_ = true;
+    tsfn_.Release();
+  }
+
+ private:
+  bool usable() const { return !released_ && !context_->finalized.load(); }
+
+  std::shared_ptr<Context> context_;
+  Tsfn tsfn_;
+  bool released_ = false;
+};
+
+void BatchChannel::call_js(Napi::Env env, Napi::Function callback, Context*, Batch* raw) {
+  std::unique_ptr<Batch> batch(raw);
+  // Null env: the function is being torn down with batches still queued; just free them.
+  if (env == nullptr || callback.IsEmpty()) return;
+  const MemberConverter convert(env);
+  const Napi::String type_key = Napi::String::New(env, "type");
+  const Napi::String member_key = Napi::String::New(env, "member");
+  const Napi::String at_key = Napi::String::New(env, "at");
+  Napi::Array events = Napi::Array::New(env, batch->events.size());
+  for (size_t i = 0; i < batch->events.size(); ++i) {
+    const runtime::EventOut& e = batch->events[i];
+    Napi::Object event = Napi::Object::New(env);
+    event.Set(type_key, Napi::String::New(env, core::event_name(e.kind)));
+    event.Set(member_key, convert.convert(*e.member, e.state, e.incarnation, e.at));
+    event.Set(at_key, Napi::Number::New(env, static_cast<double>(e.at)));
+    event.Freeze();
+    events.Set(static_cast<uint32_t>(i), event);
+  }
+  Napi::Array completions = Napi::Array::New(env, batch->completions.size());
+  for (size_t i = 0; i < batch->completions.size(); ++i) {
+    const runtime::Completion& c = batch->completions[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("token", Napi::Number::New(env, static_cast<double>(c.token)));
+    o.Set("ok", Napi::Boolean::New(env, c.ok));
+    o.Set("code", c.code);
+    o.Set("message", c.message);
+    Napi::Array details = Napi::Array::New(env, c.details.size());
+    for (size_t d = 0; d < c.details.size(); ++d) {
+      details.Set(static_cast<uint32_t>(d), c.details[d]);
+    }
+    o.Set("details", details);
+    o.Set("value", Napi::Number::New(env, static_cast<double>(c.value)));
+    completions.Set(static_cast<uint32_t>(i), o);
+  }
+  callback.Call({events, completions});
 }
 
 class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
@@ -201,7 +370,6 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
                            InstanceMethod<&NativeCluster::Shutdown>("shutdown"),
                            InstanceMethod<&NativeCluster::Running>("running"),
                            InstanceMethod<&NativeCluster::Members>("members"),
-                           InstanceMethod<&NativeCluster::Member>("member"),
                            InstanceMethod<&NativeCluster::Stats>("stats"),
                            InstanceMethod<&NativeCluster::LocalAddress>("localAddress"),
                            InstanceMethod<&NativeCluster::Ref>("ref"),
@@ -230,25 +398,14 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
     }
     opts.seed = get_u64(options, "seed", 1);
 
-    tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "constellation", 0, 1);
-    // Events never keep the process alive by themselves; the Cluster refs while a command
-    // is pending.
-    tsfn_.Unref(env);
-    Napi::ThreadSafeFunction tsfn = tsfn_;
+    channel_ = std::make_shared<BatchChannel>(env, info[1].As<Napi::Function>());
     std::string error;
     runtime::StartError kind = runtime::StartError::kNone;
     runtime_ = Runtime::start(
-        std::move(opts),
-        [tsfn](Batch&& batch) mutable {
-          auto owned = std::make_unique<Batch>(std::move(batch));
-          Batch* raw = owned.release();  // ownership passes to deliver()
-          if (tsfn.NonBlockingCall(raw, &NativeCluster::deliver) != napi_ok) {
-            std::unique_ptr<Batch> reclaim(raw);  // closing: drop it
-          }
-        },
+        std::move(opts), [channel = channel_](Batch&& batch) { channel->post(std::move(batch)); },
         error, kind);
     if (!runtime_) {
-      tsfn_.Release();
+      channel_->release();
       Napi::Error e = Napi::Error::New(env, error);
       const char* code = kind == runtime::StartError::kBind             ? "ERR_BIND"
                          : kind == runtime::StartError::kConfig         ? "ERR_INVALID_CONFIG"
@@ -257,53 +414,25 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
       e.Set("code", Napi::String::New(env, code));
       throw e;
     }
+    // The env cleanup hook stops the thread of a cluster nobody shut down (a worker exiting);
+    // the channel is left to Node, which finalizes it during the same teardown.
     closer_ = addon_data(env).add_closer([runtime = runtime_] { runtime->stop(); });
   }
 
-  ~NativeCluster() override { stop(Env(), false); }
+  // Runs on garbage collection after shutdown, or during environment teardown (after the
+  // cleanup hook has stopped the thread). Either way the thread is stopped before the channel
+  // it posts to is released.
+  ~NativeCluster() override { stop(Env()); }
 
  private:
-  static void deliver(Napi::Env env, Napi::Function callback, Batch* raw) {
-    std::unique_ptr<Batch> batch(raw);
-    if (env == nullptr || callback.IsEmpty()) return;  // environment going away
-    Napi::Array events = Napi::Array::New(env, batch->events.size());
-    for (size_t i = 0; i < batch->events.size(); ++i) {
-      const runtime::EventOut& e = batch->events[i];
-      Napi::Object m = record_to_js(env, *e.member, e.state, e.incarnation);
-      m.Set("stateChangedAt", Napi::Number::New(env, static_cast<double>(e.at)));
-      Napi::Object event = Napi::Object::New(env);
-      event.Set("type", core::event_name(e.kind));
-      event.Set("member", m);
-      event.Set("at", Napi::Number::New(env, static_cast<double>(e.at)));
-      events.Set(static_cast<uint32_t>(i), event);
-    }
-    Napi::Array completions = Napi::Array::New(env, batch->completions.size());
-    for (size_t i = 0; i < batch->completions.size(); ++i) {
-      const runtime::Completion& c = batch->completions[i];
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("token", Napi::Number::New(env, static_cast<double>(c.token)));
-      o.Set("ok", Napi::Boolean::New(env, c.ok));
-      o.Set("code", c.code);
-      o.Set("message", c.message);
-      Napi::Array details = Napi::Array::New(env, c.details.size());
-      for (size_t d = 0; d < c.details.size(); ++d) {
-        details.Set(static_cast<uint32_t>(d), c.details[d]);
-      }
-      o.Set("details", details);
-      o.Set("value", Napi::Number::New(env, static_cast<double>(c.value)));
-      completions.Set(static_cast<uint32_t>(i), o);
-    }
-    callback.Call({events, completions});
-  }
-
-  void stop(Napi::Env env, bool remove_closer) {
+  void stop(Napi::Env env) {
     if (!runtime_) return;
     runtime_->stop();
-    if (remove_closer) addon_data(env).remove_closer(closer_);
-    tsfn_.Release();
+    addon_data(env).remove_closer(closer_);
+    channel_->release();
     runtime_.reset();
+    given_.reset();
   }
-
   Runtime& running_runtime(Napi::Env env) {
     if (!runtime_ || !runtime_->running()) {
       Napi::Error e = Napi::Error::New(env, "the cluster is not running");
@@ -355,7 +484,7 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
   }
 
   Napi::Value Shutdown(const Napi::CallbackInfo& info) {
-    stop(info.Env(), true);
+    stop(info.Env());
     return info.Env().Undefined();
   }
 
@@ -363,24 +492,24 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
     return Napi::Boolean::New(info.Env(), runtime_ && runtime_->running());
   }
 
+  // members(cached: boolean) -> undefined | (Member | hole)[]
+  // Undefined: the table has not changed since the last call, the caller's array is current.
+  // Otherwise an array as long as the table whose holes mean "the same object as at this index
+  // of your previous array" (see MemberView::stamp); with `cached` false every entry is filled.
   Napi::Value Members(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const auto snapshot = running_runtime(env).snapshot();
+    const bool cached = info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+    std::shared_ptr<const runtime::Snapshot> snapshot = running_runtime(env).snapshot();
+    if (cached && given_ && snapshot == given_) return env.Undefined();
+    const uint64_t known = cached && given_ ? given_->last_stamp : 0;
+    const MemberConverter convert(env);
     Napi::Array out = Napi::Array::New(env, snapshot->members.size());
     for (size_t i = 0; i < snapshot->members.size(); ++i) {
-      out.Set(static_cast<uint32_t>(i), view_to_js(env, snapshot->members[i]));
+      const runtime::MemberView& view = snapshot->members[i];
+      if (view.stamp > known) out.Set(static_cast<uint32_t>(i), convert.convert(view));
     }
+    given_ = std::move(snapshot);
     return out;
-  }
-
-  Napi::Value Member(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    const std::string name = info[0].As<Napi::String>().Utf8Value();
-    const auto snapshot = running_runtime(env).snapshot();
-    for (const runtime::MemberView& view : snapshot->members) {
-      if (view.record->name == name) return view_to_js(env, view);
-    }
-    return env.Undefined();
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) {
@@ -438,18 +567,20 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
   }
 
   Napi::Value Ref(const Napi::CallbackInfo& info) {
-    if (runtime_) tsfn_.Ref(info.Env());
+    if (runtime_) channel_->ref(info.Env());
     return info.Env().Undefined();
   }
 
   Napi::Value Unref(const Napi::CallbackInfo& info) {
-    if (runtime_) tsfn_.Unref(info.Env());
+    if (runtime_) channel_->unref(info.Env());
     return info.Env().Undefined();
   }
 
   std::shared_ptr<Runtime> runtime_;
-  Napi::ThreadSafeFunction tsfn_;
+  std::shared_ptr<BatchChannel> channel_;
   size_t closer_ = 0;
+  // The snapshot the last members() call described, which the caller's array mirrors.
+  std::shared_ptr<const runtime::Snapshot> given_;
 };
 
 Napi::Value profile_defaults(const Napi::CallbackInfo& info) {

@@ -48,9 +48,11 @@ void BroadcastQueue::remap(const std::vector<uint32_t>& remap) {
 }
 
 size_t BroadcastQueue::memory_bytes() const {
-  size_t total = buckets_.capacity() * sizeof(std::vector<uint32_t>) +
+  // A deque allocates 512-byte blocks plus a small map; count the blocks in use plus one.
+  constexpr size_t kBlock = 512;
+  size_t total = buckets_.capacity() * sizeof(std::deque<uint32_t>) +
                  (kept_.capacity() + moved_.capacity()) * sizeof(uint32_t);
-  for (const auto& b : buckets_) total += b.capacity() * sizeof(uint32_t);
+  for (const auto& b : buckets_) total += (b.size() * sizeof(uint32_t) / kBlock + 1) * kBlock;
   return total;
 }
 

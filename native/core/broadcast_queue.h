@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include "core/member_table.h"
@@ -45,8 +46,10 @@ class BroadcastQueue {
  private:
   void finish(MemberTable& table, uint32_t member);
 
-  // buckets_[t]: members sent t times; the back is the newest.
-  std::vector<std::vector<uint32_t>> buckets_;
+  // buckets_[t]: members sent t times; the back is the newest. Deques, because during a join
+  // storm every update passes through every bucket: a deque gives memory back as it drains,
+  // where a vector would keep its high-water capacity in each of the ~20 buckets.
+  std::vector<std::deque<uint32_t>> buckets_;
   std::vector<uint32_t> kept_;   // scratch for collect
   std::vector<uint32_t> moved_;  // scratch for collect
   size_t pending_ = 0;

@@ -305,7 +305,10 @@ uint32_t Engine::suspicion_confirmations(std::string_view name) const {
 }
 
 size_t Engine::pending_broadcasts() const { return state_->broadcasts_.pending(); }
-void Engine::reserve(size_t members) { state_->table_.reserve(members); }
+void Engine::reserve(size_t members) {
+  state_->table_.reserve(members);
+  state_->probe_order_.reserve(members);
+}
 size_t Engine::memory_bytes() const { return state_->memory_bytes(); }
 
 }  // namespace constellation::core

@@ -160,6 +160,7 @@ class EngineState {
   // Scratch kept between calls to avoid allocating per packet.
   wire::DecodedPacket decoded_;
   std::vector<uint32_t> picks_;
+  wire::Message scratch_message_;
 };
 
 template <class Pred>

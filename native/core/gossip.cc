@@ -3,6 +3,7 @@
 // `gossip_interval_ms`, including members that died within `gossip_to_the_dead_ms` so they can
 // hear of it and refute).
 #include <algorithm>
+#include <variant>
 
 #include "core/engine_state.h"
 
@@ -36,10 +37,13 @@ bool EngineState::broadcast_message(uint32_t index, wire::Message& out) const {
   const Member& m = table_[index];
   switch (m.state) {
     case wire::MemberState::kAlive: {
-      wire::Alive alive{*m.record};
-      alive.member.state = wire::MemberState::kAlive;
-      alive.member.incarnation = m.incarnation;
-      out = std::move(alive);
+      // Copy-assign into the message we were given when it already holds an ALIVE: its strings
+      // and tag vector keep their capacity, so steady-state packing does not allocate.
+      auto* alive = std::get_if<wire::Alive>(&out);
+      if (alive == nullptr) alive = &out.emplace<wire::Alive>();
+      alive->member = *m.record;
+      alive->member.state = wire::MemberState::kAlive;
+      alive->member.incarnation = m.incarnation;
       return true;
     }
     case wire::MemberState::kSuspect: {
@@ -61,7 +65,7 @@ bool EngineState::broadcast_message(uint32_t index, wire::Message& out) const {
 void EngineState::piggyback(wire::PacketBuilder& builder) {
   if (broadcasts_.empty()) return;
   const uint32_t limit = retransmit_limit(config_.retransmit_mult, live_members());
-  wire::Message message;
+  wire::Message& message = scratch_message_;
   broadcasts_.collect(table_, limit, kPackingMisses, [&](uint32_t index) {
     const Member& m = table_[index];
     // Cheap early refusal before copying a record that cannot fit.

@@ -45,6 +45,7 @@ class ProbeOrder {
   // After the member table was compacted: old member index -> new index (kNoIndex: removed).
   void remap(const std::vector<uint32_t>& remap);
   size_t size() const { return order_.size(); }
+  void reserve(size_t members) { order_.reserve(members); }
   size_t memory_bytes() const { return order_.capacity() * sizeof(uint32_t); }
 
  private:

@@ -54,6 +54,9 @@ class Runtime::Loop {
     [[maybe_unused]] const ssize_t n = ::write(wake_fd_.get(), &one, sizeof(one));
   }
   void run(Runtime& owner);
+  // Publishes stats and, if `members_changed`, a new snapshot. Called by the I/O thread, and
+  // once by `start` before the thread exists so queries see the local member at once.
+  void publish(Runtime& owner, bool members_changed);
 
  private:
   struct JoinAttempt {
@@ -74,7 +77,6 @@ class Runtime::Loop {
   void start_stream(core::StreamRequest& request, core::TimeMs now);
   void add_conn(StreamConn conn, uint64_t request_id, bool is_join);
   void close_conn(uint64_t token);
-  void publish(Runtime& owner, bool members_changed);
   core::TimeMs wait_ms(core::TimeMs now) const;
 
   RuntimeOptions options_;
@@ -91,6 +93,8 @@ class Runtime::Loop {
     bool is_join = false;
   };
   std::map<uint64_t, ConnEntry> conns_;
+  // The bind IP when it is a specific address: outgoing TCP leaves from it too.
+  std::optional<wire::Address> outgoing_from_;
   uint64_t next_conn_token_ = kFirstConnToken;
   size_t incoming_ = 0;
   size_t outgoing_ = 0;
@@ -101,6 +105,8 @@ class Runtime::Loop {
   std::vector<uint64_t> leave_tokens_;
 
   Batch batch_;
+  std::shared_ptr<const Snapshot> published_;  // the last snapshot, for carrying stamps over
+  uint64_t last_stamp_ = 0;
   uint64_t snapshot_version_ = 0;
   uint64_t published_incarnation_ = 0;
   // Offset from the monotonic clock to the wall clock, fixed at start, for event times.
@@ -177,6 +183,9 @@ bool Runtime::Loop::open(std::string& error, StartError& kind, wire::Address& bo
     kind = StartError::kConfig;
     return false;
   }
+  const bool wildcard = std::all_of(options_.bind.bytes.begin(), options_.bind.bytes.end(),
+                                    [](uint8_t b) { return b == 0; });
+  if (!wildcard) outgoing_from_ = options_.bind;
   wall_offset_ = wall_ms() - monotonic_ms();
   return true;
 }
@@ -189,7 +198,6 @@ core::TimeMs Runtime::Loop::wait_ms(core::TimeMs now) const {
 
 void Runtime::Loop::run(Runtime& owner) {
   std::array<epoll_event, 64> events{};
-  publish(owner, true);
   while (!owner.stopping_.load()) {
     core::TimeMs now = monotonic_ms();
     const int n = ::epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()),
@@ -216,7 +224,10 @@ void Runtime::Loop::run(Runtime& owner) {
       for (uint64_t token : leave_tokens_) batch_.completions.push_back(Completion::success(token));
       leave_tokens_.clear();
     }
-    const bool changed = !batch_.events.empty() || engine_->incarnation() != published_incarnation_;
+    // Reaped tombstones leave the table without an event; the count catches them.
+    const bool changed = !batch_.events.empty() ||
+                         engine_->incarnation() != published_incarnation_ ||
+                         engine_->member_count() != published_->members.size();
     publish(owner, changed);
     if (!batch_.events.empty() || !batch_.completions.empty()) {
       sink_(std::move(batch_));
@@ -446,7 +457,7 @@ void Runtime::Loop::start_stream(core::StreamRequest& request, core::TimeMs now)
   }
   StreamConn conn =
       StreamConn::connect(request.to, std::move(request.frame), options_.max_stream_frame_bytes,
-                          now + options_.config.stream_timeout_ms);
+                          now + options_.config.stream_timeout_ms, outgoing_from_);
   const bool is_join = request.kind == core::StreamKind::kJoinSync;
   if (conn.fd() < 0) {
     // The connect failed at once (no route, bad address).
@@ -498,11 +509,28 @@ void Runtime::Loop::publish(Runtime& owner, bool members_changed) {
     snapshot = std::make_shared<Snapshot>();
     snapshot->version = ++snapshot_version_;
     snapshot->members.reserve(engine_->member_count());
+    const std::vector<MemberView>* previous = published_ ? &published_->members : nullptr;
     engine_->for_each_member([&](const core::MemberInfo& info) {
-      snapshot->members.push_back({info.record, info.state, info.incarnation,
-                                   info.state_changed_at + wall_offset_, info.is_local});
+      MemberView view{info.record,      info.state,
+                      info.incarnation, info.state_changed_at + wall_offset_,
+                      info.is_local,    0};
+      // Pointer equality is sound: the previous snapshot still holds its records, so an
+      // address cannot have been reused for a different record in between.
+      const size_t i = snapshot->members.size();
+      if (previous != nullptr && i < previous->size()) {
+        const MemberView& old = (*previous)[i];
+        if (old.record == view.record && old.state == view.state &&
+            old.incarnation == view.incarnation && old.state_changed_at == view.state_changed_at &&
+            old.is_local == view.is_local) {
+          view.stamp = old.stamp;
+        }
+      }
+      if (view.stamp == 0) view.stamp = ++last_stamp_;
+      snapshot->members.push_back(std::move(view));
     });
+    snapshot->last_stamp = last_stamp_;
     published_incarnation_ = engine_->incarnation();
+    published_ = snapshot;
   }
   std::lock_guard lock(owner.snapshot_mutex_);
   owner.stats_ = stats;
@@ -517,7 +545,7 @@ std::unique_ptr<Runtime> Runtime::start(RuntimeOptions options, Sink sink, std::
   runtime->loop_ = std::make_unique<Loop>(std::move(options), std::move(sink));
   error_kind = StartError::kNone;
   if (!runtime->loop_->open(error, error_kind, runtime->local_address_)) return nullptr;
-  runtime->snapshot_ = std::make_shared<Snapshot>();
+  runtime->loop_->publish(*runtime, true);
   runtime->thread_ = std::thread([raw = runtime.get()] { raw->run(); });
   return runtime;
 }

@@ -44,11 +44,18 @@ struct MemberView {
   uint64_t incarnation = 0;
   int64_t state_changed_at = 0;
   bool is_local = false;
+  // Names this exact view (record, state, incarnation, time) at this index. A view equal to
+  // the one at the same index of the previous snapshot keeps its stamp; any other gets a new,
+  // higher one. So a stamp no higher than an older snapshot's `last_stamp` means "unchanged
+  // since that snapshot, at the same index": the binding reuses the JavaScript object it made
+  // then instead of converting the member again (members() over 10,000 members in < 2 ms).
+  uint64_t stamp = 0;
 };
 
 // What queries read; replaced whole, never changed in place.
 struct Snapshot {
   uint64_t version = 0;
+  uint64_t last_stamp = 0;  // the highest stamp handed out when this snapshot was built
   std::vector<MemberView> members;
 };
 

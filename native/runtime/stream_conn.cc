@@ -19,7 +19,8 @@ constexpr size_t kReadStep = 64 * 1024;
 }  // namespace
 
 StreamConn StreamConn::connect(const wire::Address& to, std::vector<uint8_t> request,
-                               size_t max_frame_bytes, core::TimeMs deadline) {
+                               size_t max_frame_bytes, core::TimeMs deadline,
+                               const std::optional<wire::Address>& local) {
   StreamConn conn;
   conn.role_ = Role::kOutgoing;
   conn.peer_ = to;
@@ -34,6 +35,18 @@ StreamConn StreamConn::connect(const wire::Address& to, std::vector<uint8_t> req
   }
   const int one = 1;
   ::setsockopt(conn.fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (local && local->family == to.family) {
+    // The port is picked at connect time, so the 4-tuple (not the local port alone) must be
+    // unique: many short connections do not exhaust the ephemeral range.
+    ::setsockopt(conn.fd_.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+    wire::Address from = *local;
+    from.port = 0;
+    const SockAddr la = to_sockaddr(from);
+    if (::bind(conn.fd_.get(), la.get(), la.length) != 0) {
+      conn.fail_errno("bind");
+      return conn;
+    }
+  }
   const SockAddr sa = to_sockaddr(to);
   if (::connect(conn.fd_.get(), sa.get(), sa.length) != 0 && errno != EINPROGRESS) {
     conn.fail_errno("connect");

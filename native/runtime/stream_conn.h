@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,9 +27,12 @@ class StreamConn {
     kFailed,     // see `error()`
   };
 
-  // Starts a non-blocking connect to `to` and queues `request` for writing.
+  // Starts a non-blocking connect to `to` and queues `request` for writing. With `local`, the
+  // connection leaves from that IP (any port), so a member bound to one address of a
+  // multi-homed host (or to 127.0.0.x) speaks TCP from the address it speaks UDP from.
   static StreamConn connect(const wire::Address& to, std::vector<uint8_t> request,
-                            size_t max_frame_bytes, core::TimeMs deadline);
+                            size_t max_frame_bytes, core::TimeMs deadline,
+                            const std::optional<wire::Address>& local = std::nullopt);
   // Wraps an accepted socket.
   static StreamConn accepted(UniqueFd fd, const wire::Address& from, size_t max_frame_bytes,
                              core::TimeMs deadline);

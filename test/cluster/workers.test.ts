@@ -1,0 +1,114 @@
+// Clusters inside worker threads: each worker has its own Node environment, and the addon's env
+// cleanup hook must stop and join the I/O threads of clusters a worker leaves running.
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cluster } from '../../src/index';
+import { addon } from '../helpers/addon';
+import { addressOf, FAST, stateOf, waitFor } from './helpers';
+
+const compiled = path.resolve(__dirname, '..', '..', 'dist', 'index.js');
+
+// Runs `body` (an async function body with `Cluster`, `post`, `workerData` in scope) in a
+// worker; resolves with its exit code and what it posted.
+function runInWorker(body: string, workerData: unknown = {}): Promise<{ exitCode: number; messages: unknown[] }> {
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { Cluster } = require(${JSON.stringify(compiled)});
+    const addon = require('node-gyp-build')(${JSON.stringify(path.resolve(__dirname, '..', '..'))});
+    const post = (m) => parentPort.postMessage(m);
+    const FAST = ${JSON.stringify(FAST)};
+    (async () => { ${body} })().catch((e) => { post({ error: e.message }); process.exitCode = 3; });
+  `;
+  return new Promise((resolve, reject) => {
+    const messages: unknown[] = [];
+    const worker = new Worker(source, { eval: true, workerData });
+    worker.on('message', (m) => messages.push(m));
+    worker.on('error', reject);
+    worker.on('exit', (exitCode) => resolve({ exitCode, messages }));
+  });
+}
+
+describe('clusters in worker threads', () => {
+  let observer: Cluster;
+
+  beforeAll(async () => {
+    observer = await Cluster.start({ ...FAST, nodeName: 'main', bind: '127.0.0.41:0' });
+  });
+  afterAll(() => observer.shutdown());
+
+  it('starts, joins and shuts down clusters inside a worker that then exits cleanly', async () => {
+    const { exitCode, messages } = await runInWorker(
+      `
+      const a = await Cluster.start({ ...FAST, nodeName: 'w-a', bind: '127.0.0.42:0' });
+      const b = await Cluster.start({ ...FAST, nodeName: 'w-b', bind: '127.0.0.43:0' });
+      await b.join([a.address.host + ':' + a.address.port, workerData.seed]);
+      const deadline = Date.now() + 10000;
+      while (a.members({ state: 'alive' }).length < 3 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      post({ aliveAtA: a.members({ state: 'alive' }).length, closers: addon.activeClosers() });
+      await a.shutdown();
+      await b.leave();
+      post({ closersAfter: addon.activeClosers(), running: a.running || b.running });
+    `,
+      { seed: addressOf(observer) },
+    );
+    expect(exitCode).toBe(0);
+    expect(messages).toEqual([
+      { aliveAtA: 3, closers: 2 },
+      { closersAfter: 0, running: false },
+    ]);
+    // The main thread's member saw both, then one leave and one die.
+    await waitFor(
+      'main sees w-b left and w-a dead',
+      () => stateOf(observer, 'w-b') === 'left' && stateOf(observer, 'w-a') === 'dead',
+    );
+  });
+
+  it('exits cleanly when a worker ends without shutting its cluster down, and the cluster stops', async () => {
+    const { exitCode, messages } = await runInWorker(
+      `
+      const c = await Cluster.start({ ...FAST, nodeName: 'w-left-running', bind: '127.0.0.44:0' });
+      await c.join([workerData.seed]);
+      post({ closers: addon.activeClosers() });
+      // No shutdown: the worker's script ends with the cluster running.
+    `,
+      { seed: addressOf(observer) },
+    );
+    expect(exitCode).toBe(0);
+    expect(messages).toEqual([{ closers: 1 }]);
+    // The cleanup hook stopped its thread and closed its sockets: it stops answering probes.
+    await waitFor('main marks w-left-running dead', () => stateOf(observer, 'w-left-running') === 'dead');
+  });
+
+  it('exits cleanly when a worker calls process.exit with clusters running', async () => {
+    const { exitCode } = await runInWorker(`
+      const clusters = [];
+      for (let i = 0; i < 3; i++) clusters.push(await Cluster.start({ ...FAST, nodeName: 'x' + i, bind: '127.0.0.45:0' }));
+      await clusters[1].join([clusters[0].address.host + ':' + clusters[0].address.port]);
+      process.exit(7);
+    `);
+    expect(exitCode).toBe(7);
+  });
+
+  it('exits cleanly when the worker is terminated from outside while its clusters run', async () => {
+    const worker = new Worker(
+      `
+      const { parentPort } = require('node:worker_threads');
+      const { Cluster } = require(${JSON.stringify(compiled)});
+      (async () => {
+        const a = await Cluster.start({ nodeName: 't', bind: '127.0.0.46:0' });
+        a.on('event', () => {});
+        parentPort.postMessage('started');
+        setInterval(() => a.members(), 1);
+      })();
+    `,
+      { eval: true },
+    );
+    await new Promise((resolve) => worker.once('message', resolve));
+    const exitCode = await worker.terminate();
+    expect(exitCode).toBe(1);
+    expect(addon.activeClosers()).toBe(1); // only the main thread's observer remains
+  });
+});
