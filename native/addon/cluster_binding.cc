@@ -321,17 +321,14 @@ class BatchChannel {
   bool released_ = false;
 };
 
-void BatchChannel::call_js(Napi::Env env, Napi::Function callback, Context*, Batch* raw) {
-  std::unique_ptr<Batch> batch(raw);
-  // Null env: the function is being torn down with batches still queued; just free them.
-  if (env == nullptr || callback.IsEmpty()) return;
+Napi::Value batch_to_js(Napi::Env env, const Batch& batch, Napi::Value& completions_out) {
   const MemberConverter convert(env);
   const Napi::String type_key = Napi::String::New(env, "type");
   const Napi::String member_key = Napi::String::New(env, "member");
   const Napi::String at_key = Napi::String::New(env, "at");
-  Napi::Array events = Napi::Array::New(env, batch->events.size());
-  for (size_t i = 0; i < batch->events.size(); ++i) {
-    const runtime::EventOut& e = batch->events[i];
+  Napi::Array events = Napi::Array::New(env, batch.events.size());
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    const runtime::EventOut& e = batch.events[i];
     Napi::Object event = Napi::Object::New(env);
     event.Set(type_key, Napi::String::New(env, core::event_name(e.kind)));
     event.Set(member_key, convert.convert(*e.member, e.state, e.incarnation, e.at));
@@ -339,9 +336,9 @@ void BatchChannel::call_js(Napi::Env env, Napi::Function callback, Context*, Bat
     event.Freeze();
     events.Set(static_cast<uint32_t>(i), event);
   }
-  Napi::Array completions = Napi::Array::New(env, batch->completions.size());
-  for (size_t i = 0; i < batch->completions.size(); ++i) {
-    const runtime::Completion& c = batch->completions[i];
+  Napi::Array completions = Napi::Array::New(env, batch.completions.size());
+  for (size_t i = 0; i < batch.completions.size(); ++i) {
+    const runtime::Completion& c = batch.completions[i];
     Napi::Object o = Napi::Object::New(env);
     o.Set("token", Napi::Number::New(env, static_cast<double>(c.token)));
     o.Set("ok", Napi::Boolean::New(env, c.ok));
@@ -355,7 +352,29 @@ void BatchChannel::call_js(Napi::Env env, Napi::Function callback, Context*, Bat
     o.Set("value", Napi::Number::New(env, static_cast<double>(c.value)));
     completions.Set(static_cast<uint32_t>(i), o);
   }
-  callback.Call({events, completions});
+  completions_out = completions;
+  return events;
+}
+
+void BatchChannel::call_js(Napi::Env env, Napi::Function callback, Context*, Batch* raw) {
+  std::unique_ptr<Batch> batch(raw);
+  // Null env: the function is being torn down with batches still queued; just free them.
+  if (env == nullptr || callback.IsEmpty()) return;
+  // Node delivers queued batches while it tears the environment down (exit with clusters
+  // running), when JavaScript can no longer run. Nothing here may throw then: node-addon-api
+  // would rethrow into JavaScript, fail, and abort the process. So build the values without
+  // letting an error escape, and call through the C API, where a refused call is a status.
+  napi_value argv[2];
+  try {
+    Napi::Value completions;
+    argv[0] = batch_to_js(env, *batch, completions);
+    argv[1] = completions;
+  } catch (const Napi::Error&) {
+    return;  // the environment cannot make values any more: drop the batch
+  }
+  napi_value result = nullptr;
+  // An exception thrown by the callback stays pending; Node reports it as uncaught.
+  napi_call_function(env, env.Undefined(), callback, 2, argv, &result);
 }
 
 class NativeCluster : public Napi::ObjectWrap<NativeCluster> {

@@ -30,6 +30,8 @@ constexpr uint64_t kListenToken = 2;
 constexpr uint64_t kFirstConnToken = 16;
 // The loop wakes at least this often even with nothing due, to publish counters.
 constexpr core::TimeMs kMaxWaitMs = 250;
+// How long the listener rests after accept() ran out of descriptors.
+constexpr core::TimeMs kAcceptPauseMs = 100;
 
 std::string describe(const wire::Address& address) {
   const std::string ip = format_ip(address);
@@ -69,9 +71,14 @@ class Runtime::Loop {
   void on_wake(Runtime& owner);
   void on_udp(core::TimeMs now);
   void on_accept(core::TimeMs now);
+  void set_listening(bool on);
   void on_conn(uint64_t token, uint32_t events, core::TimeMs now);
   void expire_conns(core::TimeMs now);
   void finish_outgoing(uint64_t conn_token, bool ok, std::string error, core::TimeMs now);
+  // Counts one seed's answer (or failure) towards the join that asked it, if any, and
+  // completes the join once every seed of it is settled.
+  void settle_join(uint64_t request_id, const wire::Address& peer, bool used,
+                   const std::string& error);
   void apply(Command& command, core::TimeMs now);
   void flush(core::TimeMs now);
   void start_stream(core::StreamRequest& request, core::TimeMs now);
@@ -96,6 +103,7 @@ class Runtime::Loop {
   // The bind IP when it is a specific address: outgoing TCP leaves from it too.
   std::optional<wire::Address> outgoing_from_;
   uint64_t next_conn_token_ = kFirstConnToken;
+  core::TimeMs listen_paused_until_ = 0;  // 0: listening
   size_t incoming_ = 0;
   size_t outgoing_ = 0;
   uint64_t streams_refused_ = 0;
@@ -193,6 +201,7 @@ bool Runtime::Loop::open(std::string& error, StartError& kind, wire::Address& bo
 core::TimeMs Runtime::Loop::wait_ms(core::TimeMs now) const {
   core::TimeMs until = std::min(engine_->next_deadline(), now + kMaxWaitMs);
   for (const auto& [token, entry] : conns_) until = std::min(until, entry.conn.deadline());
+  if (listen_paused_until_ != 0) until = std::min(until, listen_paused_until_);
   return std::max<core::TimeMs>(0, until - now);
 }
 
@@ -216,6 +225,10 @@ void Runtime::Loop::run(Runtime& owner) {
         on_conn(token, what, now);
       }
       flush(now);
+    }
+    if (listen_paused_until_ != 0 && now >= listen_paused_until_) {
+      listen_paused_until_ = 0;
+      set_listening(true);
     }
     expire_conns(now);
     engine_->tick(now);
@@ -258,14 +271,26 @@ void Runtime::Loop::apply(Command& command, core::TimeMs now) {
       engine_->join(command.seeds, now);
       JoinAttempt attempt;
       attempt.token = command.token;
+      std::vector<wire::Address> asked;
       for (const core::StreamRequest& request : engine_->outputs().streams) {
         if (request.kind != core::StreamKind::kJoinSync) continue;
         join_of_request_[request.id] = command.token;
+        asked.push_back(request.to);
         ++attempt.outstanding;
       }
+      // The engine skips our own address and seeds beyond its bound on streams in flight;
+      // name them too, so the caller learns what happened to every seed it gave.
+      for (const wire::Address& seed : command.seeds) {
+        if (std::find(asked.begin(), asked.end(), seed) != asked.end()) continue;
+        attempt.failures.push_back(describe(seed) + ": " +
+                                   (seed == engine_->local().address
+                                        ? "this member's own address"
+                                        : "not contacted: too many connections in flight"));
+      }
       if (attempt.outstanding == 0) {
-        batch_.completions.push_back(
-            Completion::failure(command.token, "ERR_JOIN_FAILED", "no seed could be contacted"));
+        batch_.completions.push_back(Completion::failure(command.token, "ERR_JOIN_FAILED",
+                                                         "no seed could be contacted",
+                                                         std::move(attempt.failures)));
       } else {
         joins_[command.token] = std::move(attempt);
       }
@@ -316,7 +341,15 @@ void Runtime::Loop::on_accept(core::TimeMs now) {
     from.length = sizeof(from.storage);
     const int fd =
         ::accept4(listen_fd_.get(), from.get(), &from.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN, or a transient error: wait for the next readiness
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the connection stays queued and the listener stays
+        // readable, so stop watching it for a moment rather than spin on it.
+        set_listening(false);
+        listen_paused_until_ = now + kAcceptPauseMs;
+      }
+      return;  // EAGAIN, or a transient error: wait for the next readiness
+    }
     UniqueFd owned(fd);
     const auto peer = from_sockaddr(from.get(), from.length);
     if (!peer || incoming_ >= options_.max_incoming_streams) {
@@ -327,6 +360,13 @@ void Runtime::Loop::on_accept(core::TimeMs now) {
                                   now + options_.config.stream_timeout_ms),
              0, false);
   }
+}
+
+void Runtime::Loop::set_listening(bool on) {
+  epoll_event ev{};
+  ev.events = on ? static_cast<uint32_t>(EPOLLIN) : 0u;
+  ev.data.u64 = kListenToken;
+  ::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, listen_fd_.get(), &ev);
 }
 
 void Runtime::Loop::add_conn(StreamConn conn, uint64_t request_id, bool is_join) {
@@ -412,6 +452,11 @@ void Runtime::Loop::finish_outgoing(uint64_t conn_token, bool ok, std::string er
   if (!used) engine_->stream_failed(request_id, now);
   close_conn(conn_token);
 
+  settle_join(request_id, peer, used, ok ? std::string("reply did not decode") : error);
+}
+
+void Runtime::Loop::settle_join(uint64_t request_id, const wire::Address& peer, bool used,
+                                const std::string& error) {
   auto join = join_of_request_.find(request_id);
   if (join == join_of_request_.end()) return;
   const uint64_t join_token = join->second;
@@ -422,8 +467,7 @@ void Runtime::Loop::finish_outgoing(uint64_t conn_token, bool ok, std::string er
   if (used) {
     ++attempt.answered;
   } else {
-    attempt.failures.push_back(describe(peer) + ": " +
-                               (ok ? std::string("reply did not decode") : error));
+    attempt.failures.push_back(describe(peer) + ": " + error);
   }
   if (--attempt.outstanding > 0) return;
   if (attempt.answered > 0) {
@@ -453,6 +497,7 @@ void Runtime::Loop::expire_conns(core::TimeMs now) {
 void Runtime::Loop::start_stream(core::StreamRequest& request, core::TimeMs now) {
   if (outgoing_ >= options_.max_outgoing_streams) {
     engine_->stream_failed(request.id, now);
+    settle_join(request.id, request.to, false, "too many outgoing connections in flight");
     return;
   }
   StreamConn conn =

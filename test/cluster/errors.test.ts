@@ -125,6 +125,38 @@ describe('errors', () => {
       expect(failure.message).toContain(seeds[0]);
     });
 
+    it('settles a join through more silent seeds than it may connect to at once, naming each', async () => {
+      // At most 64 connections are in flight; seeds beyond that fail at once, the others when
+      // they time out. None may leave the join hanging, and each is named.
+      const servers = await Promise.all(
+        Array.from({ length: 66 }, () => {
+          const server = net.createServer(() => {});
+          return new Promise<net.Server>((resolve) => server.listen(0, '127.0.0.55', () => resolve(server)));
+        }),
+      );
+      try {
+        const seeds = servers.map((s) => `127.0.0.55:${(s.address() as net.AddressInfo).port}`);
+        const silent = await Cluster.start({ ...base, nodeName: 'many', bind: '127.0.0.56:0', streamTimeoutMs: 500 });
+        try {
+          const error = (await silent.join(seeds).catch((e: unknown) => e)) as JoinFailedError;
+          expect(error).toBeInstanceOf(JoinFailedError);
+          expect(error.seeds.map((s) => s.seed).sort()).toEqual([...seeds].sort());
+          expect(error.seeds.filter((s) => /not contacted: too many/.test(s.error)).length).toBe(2);
+          expect(error.seeds.filter((s) => /timed out/.test(s.error)).length).toBe(64);
+        } finally {
+          await silent.shutdown();
+        }
+      } finally {
+        for (const s of servers) s.close();
+      }
+    });
+
+    it('refuses a join through its own address alone with ERR_JOIN_FAILED saying so', async () => {
+      const error = (await cluster.join([addressOf(cluster)]).catch((e: unknown) => e)) as JoinFailedError;
+      expect(error).toBeInstanceOf(JoinFailedError);
+      expect(error.seeds).toEqual([{ seed: addressOf(cluster), error: expect.stringMatching(/own address/) }]);
+    });
+
     it('names a seed whose host name does not resolve in ERR_JOIN_FAILED', async () => {
       const error = await cluster.join(['no-such-host.invalid:7946']).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(JoinFailedError);
