@@ -271,14 +271,9 @@ async function main() {
 async function cleanup() {
   if (cleaning) return;
   cleaning = true;
-  // SIGTERM: each agent leaves gracefully; whatever has not exited after 5 s is killed.
-  for (const a of agents) if (!a.exited) a.child.kill('SIGTERM');
-  try {
-    await waitFor('every agent to exit', () => agents.every((a) => a.exited), 5000);
-  } catch {
-    killEverything();
-    await waitFor('every agent to exit after SIGKILL', () => agents.every((a) => a.exited), 5000);
-  }
+  // The whole cluster stops at once, so a graceful leave would tell no one: kill them.
+  killEverything();
+  await waitFor('every agent to exit', () => agents.every((a) => a.exited), 10_000);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {

@@ -8,7 +8,6 @@ import { parseHostPort } from '../config.js';
 import { type ClusterEvent, ConstellationError, InvalidConfigError } from '../index.js';
 import { type Agent, hostPort } from './agent.js';
 import { keyringOf } from './keys.js';
-import { clusterMetrics } from './metrics.js';
 import { STATUS_PAGE_HTML, STATUS_PAGE_SCRIPT } from './status-page.js';
 
 /** The running endpoint. */
@@ -59,7 +58,8 @@ export async function startAgentHttp(agent: Agent, bind: string): Promise<AgentH
       case 'GET /status.js':
         return send(response, 200, STATUS_PAGE_SCRIPT, 'text/javascript; charset=utf-8');
       case 'GET /metrics': {
-        registry ??= clusterMetrics(agent.cluster);
+        // prom-client loads on the first scrape, not with every CLI command.
+        registry ??= (await import('./metrics.js')).clusterMetrics(agent.cluster);
         return send(response, 200, await registry.metrics(), registry.contentType);
       }
       case 'GET /v1/agent':

@@ -2,57 +2,8 @@
 // keygen, which talks to no one.
 import { checkKey, generateKey } from '../agent/keys.js';
 import { hostPortFlag, parse, resourcesFlag, tagsFlag, UsageError } from './args.js';
-import { call, DEFAULT_HTTP } from './client.js';
-
-const HTTP_LINE = `  --http IP:PORT   the agent's HTTP endpoint (default ${DEFAULT_HTTP})`;
-
-export const KEYGEN_HELP = `Usage: constellation keygen
-
-Prints a new random 32-byte key (AES-256-GCM), base64, for --keyfile and \`constellation keys\`.
-`;
-
-export const LEAVE_HELP = `Usage: constellation leave [--http IP:PORT]
-
-Makes the agent leave the cluster gracefully (others mark it "left", not "dead") and exit.
-
-Options:
-${HTTP_LINE}
-  -h, --help       this help
-`;
-
-export const FORCE_LEAVE_HELP = `Usage: constellation force-leave NAME [--http IP:PORT]
-
-Marks a failed (suspect or dead) member as left everywhere, so it stops being reported as dead.
-
-Options:
-${HTTP_LINE}
-  -h, --help       this help
-`;
-
-export const UPDATE_HELP = `Usage: constellation update [--resources K=V,...] [--tag KEY=VALUE]... [--http IP:PORT]
-
-Announces new resources (merged over the current ones) and/or tags (replacing them) for the
-agent's member.
-
-Options:
-  --resources K=V,...  maxInstances, currentInstances, cpuTotal, cpuAvailable, ramTotalMb, ramAvailableMb
-  --tag KEY=VALUE      a tag; repeatable (the given tags replace the current set)
-${HTTP_LINE}
-  --json               print the updated member as JSON
-  -h, --help           this help
-`;
-
-export const KEYS_HELP = `Usage: constellation keys [list | add KEY | use KEY | remove KEY] [--http IP:PORT]
-
-Manages the agent's encryption keyring: one key encrypts (the one "use" picks), every key in
-the ring decrypts. To rotate: add the new key on every member, use it everywhere, then remove
-the old one.
-
-Options:
-${HTTP_LINE}
-  --json           print JSON
-  -h, --help       this help
-`;
+import { call } from './client.js';
+import { DEFAULT_HTTP, FORCE_LEAVE_HELP, KEYGEN_HELP, KEYS_HELP, LEAVE_HELP, UPDATE_HELP } from './help.js';
 
 const help = { type: 'boolean', short: 'h' } as const;
 const http = { type: 'string' } as const;

@@ -15,32 +15,8 @@ import {
   tagsFlag,
   UsageError,
 } from './args.js';
-import { DEFAULT_HTTP } from './client.js';
+import { AGENT_HELP, DEFAULT_HTTP } from './help.js';
 import { paintState, wantsColor } from './table.js';
-
-export const AGENT_HELP = `Usage: constellation agent --name NAME [options]
-
-Runs a cluster member in the foreground, printing membership changes as they happen.
-Ctrl-C (SIGINT) or SIGTERM leaves the cluster gracefully; a second one stops at once.
-
-Options:
-  --name NAME            this member's name, unique in the cluster (required)
-  --bind IP:PORT         address to bind UDP and TCP on (default 0.0.0.0:7946; port 0 picks one)
-  --advertise IP:PORT    address others should use to reach this member (NAT, containers)
-  --join HOST:PORT       a member to join through; repeat or separate with commas
-  --cluster NAME         cluster name; members of different clusters never merge (default: default)
-  --profile P            protocol timings: lan, wan or local (default lan)
-  --tag KEY=VALUE        a tag to announce; repeatable
-  --resources K=V,...    resources to announce: maxInstances, currentInstances, cpuTotal,
-                         cpuAvailable, ramTotalMb, ramAvailableMb
-  --snapshot PATH        remember members in PATH; a restart rejoins through them without --join
-  --keyfile PATH         file holding the base64 encryption key (needs a build with encryption)
-  --http IP:PORT         the local HTTP endpoint: API, /metrics, status page
-                         (default ${DEFAULT_HTTP}; "off" for none)
-  --json                 print JSON lines instead of text
-  --log-level LEVEL      debug, info, warn, error or silent (default info); logs go to stderr
-  -h, --help             this help
-`;
 
 const OPTIONS = {
   name: { type: 'string' },

@@ -2,8 +2,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { CommandError } from './args.js';
 
-/** Where `constellation members`, `leave` ... find the agent unless --http says otherwise. */
-export const DEFAULT_HTTP = '127.0.0.1:8946';
+export { DEFAULT_HTTP } from './help.js';
 
 function split(address: string): { hostname: string; port: number } {
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:]+):(\d+)$/.exec(address);

@@ -1,20 +1,7 @@
 #!/usr/bin/env node
 // `constellation`: the operator's command. Exit codes: 0 done, 1 failed at run time, 2 bad usage.
-import {
-  FORCE_LEAVE_HELP,
-  KEYGEN_HELP,
-  KEYS_HELP,
-  LEAVE_HELP,
-  runForceLeave,
-  runKeygen,
-  runKeys,
-  runLeave,
-  runUpdate,
-  UPDATE_HELP,
-} from './admin-commands.js';
-import { AGENT_HELP, runAgent } from './agent-command.js';
 import { CommandError, UsageError } from './args.js';
-import { MEMBERS_HELP, runMembers } from './members-command.js';
+import { AGENT_HELP, FORCE_LEAVE_HELP, KEYGEN_HELP, KEYS_HELP, LEAVE_HELP, MEMBERS_HELP, UPDATE_HELP } from './help.js';
 
 const HELP = `Usage: constellation COMMAND [options]
 
@@ -32,14 +19,18 @@ Commands:
 Run \`constellation COMMAND --help\` for a command's options.
 `;
 
+// Each command's module loads only when it runs: `--help` and the short commands start fast.
 const COMMANDS: Record<string, { run: (args: readonly string[]) => number | Promise<number>; help: string }> = {
-  agent: { run: runAgent, help: AGENT_HELP },
-  members: { run: runMembers, help: MEMBERS_HELP },
-  update: { run: runUpdate, help: UPDATE_HELP },
-  leave: { run: runLeave, help: LEAVE_HELP },
-  'force-leave': { run: runForceLeave, help: FORCE_LEAVE_HELP },
-  keys: { run: runKeys, help: KEYS_HELP },
-  keygen: { run: runKeygen, help: KEYGEN_HELP },
+  agent: { run: async (args) => (await import('./agent-command.js')).runAgent(args), help: AGENT_HELP },
+  members: { run: async (args) => (await import('./members-command.js')).runMembers(args), help: MEMBERS_HELP },
+  update: { run: async (args) => (await import('./admin-commands.js')).runUpdate(args), help: UPDATE_HELP },
+  leave: { run: async (args) => (await import('./admin-commands.js')).runLeave(args), help: LEAVE_HELP },
+  'force-leave': {
+    run: async (args) => (await import('./admin-commands.js')).runForceLeave(args),
+    help: FORCE_LEAVE_HELP,
+  },
+  keys: { run: async (args) => (await import('./admin-commands.js')).runKeys(args), help: KEYS_HELP },
+  keygen: { run: async (args) => (await import('./admin-commands.js')).runKeygen(args), help: KEYGEN_HELP },
 };
 
 /** Runs the command line `args` (without node and the script); resolves with the exit code. */
@@ -75,7 +66,8 @@ export async function main(args: readonly string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
+// Run when executed (the bin), not when imported (tests call main()).
+if (typeof require !== 'undefined' && require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {

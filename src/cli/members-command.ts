@@ -1,20 +1,9 @@
 // `constellation members`: the member table of a running agent, once or live (--watch).
 import type { Member } from '../index.js';
 import { hostPortFlag, parse, UsageError } from './args.js';
-import { call, DEFAULT_HTTP, follow } from './client.js';
+import { call, follow } from './client.js';
+import { DEFAULT_HTTP, MEMBERS_HELP } from './help.js';
 import { renderTable, wantsColor } from './table.js';
-
-export const MEMBERS_HELP = `Usage: constellation members [--http IP:PORT] [--json] [--watch]
-
-Prints the member table as a running agent sees it, through its HTTP endpoint.
-
-Options:
-  --http IP:PORT   the agent's HTTP endpoint (default ${DEFAULT_HTTP})
-  --state STATE    only members in this state (alive, suspect, dead, left); repeatable
-  --json           print JSON: the members array (with --watch: one JSON line per change)
-  --watch          keep the table live, redrawing it on every change, until Ctrl-C
-  -h, --help       this help
-`;
 
 const STATES = ['alive', 'suspect', 'dead', 'left'];
 
