@@ -145,6 +145,11 @@ export async function runAgent(args: readonly string[]): Promise<number> {
     }
   });
 
+  // The cluster's native handle does not hold the event loop open (a library member must not
+  // keep its process alive); the agent command runs until it is stopped.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  agent.on('stopped', () => clearInterval(keepAlive));
+
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
