@@ -38,6 +38,8 @@ export interface AgentLine {
 export interface AgentStart {
   /** IP to bind the member and its HTTP endpoint on (any free port). */
   host: string;
+  /** `ip:port` to bind the member on instead of `host:0` (a restart on the same address). */
+  bind?: string;
   join?: string[];
   snapshot?: string;
   profile?: string;
@@ -92,7 +94,7 @@ export class AgentProcess {
       '--name',
       name,
       '--bind',
-      `${options.host}:0`,
+      options.bind ?? `${options.host}:0`,
       '--http',
       `${options.host}:0`,
       '--profile',
