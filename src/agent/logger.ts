@@ -17,7 +17,7 @@ const RANK: Record<LogLevel | 'silent', number> = { debug: 10, info: 20, warn: 3
 
 /** Parses a level name; undefined when it is not one. */
 export function parseLogLevel(value: string): LogLevel | 'silent' | undefined {
-  return value in RANK ? (value as LogLevel | 'silent') : undefined;
+  return Object.hasOwn(RANK, value) ? (value as LogLevel | 'silent') : undefined;
 }
 
 /** A logger that drops everything: the library's default. */
