@@ -256,7 +256,7 @@ function replyError(response: ServerResponse, error: unknown): void {
     code = error.code;
   } else if (error instanceof ConstellationError || typeof (error as { code?: unknown })?.code === 'string') {
     code = (error as { code: string }).code;
-    status = STATUS_OF[code] ?? 500;
+    status = Object.hasOwn(STATUS_OF, code) ? (STATUS_OF[code] as number) : 500;
     if (error instanceof InvalidConfigError) message = error.message;
   }
   if (response.headersSent) {
