@@ -127,7 +127,7 @@ describe('agent HTTP endpoint', () => {
       await opened;
       await waitFor('the first event', () => events.length > 0);
       expect(events[0]?.event).toBe('snapshot');
-      expect((events[0]?.data.members as { name: string }[]).map((m) => m.name).sort()).toEqual(['h-a', 'h-b']);
+      expect(((events[0]?.data.members ?? []) as { name: string }[]).map((m) => m.name).sort()).toEqual(['h-a', 'h-b']);
       expect(events[0]?.data.name).toBe('h-a');
       await b.cluster.update({ tags: { role: 'db' } });
       await waitFor('the update of h-b on the feed', () =>

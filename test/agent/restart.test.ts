@@ -51,7 +51,7 @@ describe('an agent restarted from its snapshot', () => {
     );
     const joined = reborn.lines.find((l) => l.type === 'agent.joined' || l.type === 'agent.join-failed');
     expect(joined?.type, JSON.stringify(joined)).toBe('agent.joined');
-    expect((joined?.seeds as string[]).sort()).toEqual(others.map((o) => o.address).sort());
+    expect(((joined?.seeds ?? []) as string[]).sort()).toEqual(others.map((o) => o.address).sort());
     expect(joined?.contacted).toBeGreaterThanOrEqual(1);
     expect(reborn.stderr).toContain('snapshot has a torn or corrupt tail');
 
