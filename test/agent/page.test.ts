@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The status page in a real browser (Debian's chromium, driven by playwright-core): it shows
 // every member, colours states, draws resources as bars, follows an update, and reflects a
 // member killed with SIGKILL within the detection time, all through its live feed.

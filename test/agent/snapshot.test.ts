@@ -83,7 +83,7 @@ describe('snapshot file', () => {
       'with a flipped byte in the last record',
       async (file: string) => {
         const bytes = await readFile(file);
-        bytes[bytes.length - 3] ^= 0x40;
+        bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 0x40;
         await writeFile(file, bytes);
       },
     ],

@@ -17,7 +17,9 @@ interface MemberJson {
 
 describe('agents in child processes, through the CLI', () => {
   const agents: AgentProcess[] = [];
-  const [a, b, c] = [0, 1, 2].map((i) => () => agents[i] as AgentProcess);
+  const a = () => agents[0] as AgentProcess;
+  const b = () => agents[1] as AgentProcess;
+  const c = () => agents[2] as AgentProcess;
 
   beforeAll(async () => {
     const seed = await AgentProcess.start('cli-a', { host: '127.0.0.61', extra: ['--tag', 'role=seed'] });

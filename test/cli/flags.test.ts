@@ -2,6 +2,7 @@
 // every command has --help; keygen prints a usable key.
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/index';
+import { Cluster } from '../../src/index';
 import { runCli } from '../agent/agent-process';
 
 /** Runs the CLI's main() in this process, capturing what it writes; resolves with the exit code. */
@@ -115,7 +116,6 @@ describe('constellation command line', () => {
     const keyfile = path.join(dir, 'key');
     await writeFile(keyfile, `${Buffer.alloc(32, 7).toString('base64')}\n`);
     const { code, stderr } = await runCli(['agent', '--name', 'k', '--bind', '127.0.0.1:0', '--keyfile', keyfile]);
-    const { Cluster } = await import('../../src/index');
     // Once the Cluster has a keyring this test must be replaced by one that runs encrypted.
     expect('keys' in Cluster.prototype).toBe(false);
     expect(code).toBe(1);
