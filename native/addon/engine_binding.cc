@@ -517,6 +517,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     set("streamBytesOut", k.stream_bytes_out);
     set("membersReaped", k.members_reaped);
     set("membersRefused", k.members_refused);
+    set("stalls", k.stalls);
     return o;
   }
 

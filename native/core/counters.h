@@ -49,6 +49,7 @@ struct Counters {
   uint64_t stream_bytes_out = 0;
   uint64_t members_reaped = 0;
   uint64_t members_refused = 0;  // new members refused because the table is full
+  uint64_t stalls = 0;           // times the host stopped driving us (see Engine::tick)
 };
 
 }  // namespace constellation::core

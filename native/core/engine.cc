@@ -72,6 +72,7 @@ EngineState::EngineState(Config config, wire::MemberRecord local, uint64_t seed,
 void EngineState::start_if_needed(TimeMs now) {
   if (started_) return;
   started_ = true;
+  last_tick_ = now;
   table_[kSelf].state_changed_at = now;
   // Random phases, so engines started together do not probe and gossip in lockstep.
   next_probe_at_ = now + static_cast<TimeMs>(rng_.below(config_.probe_interval_ms));
@@ -130,6 +131,13 @@ void EngineState::dispatch(const wire::Address& from, wire::Message& message, Ti
 
 void EngineState::tick(TimeMs now) {
   start_if_needed(now);
+  // A host that follows next_deadline() ticks at least once per (stretched) probe interval.
+  // A much longer gap means we were not running (a GC pause, SIGSTOP, an overloaded host).
+  if (now - last_tick_ >
+      2 * awareness_.scale(config_.probe_interval_ms) + config_.probe_interval_ms) {
+    recover_from_stall(now);
+  }
+  last_tick_ = now;
   expire_suspicions(now);
   relay_tick(now);
   stream_tick(now);
@@ -142,6 +150,20 @@ void EngineState::tick(TimeMs now) {
   reconnect_tick(now);
   reap_tick(now);
   if (leaving_ && !leave_timed_out_ && now >= leave_deadline_) leave_timed_out_ = true;
+}
+
+void EngineState::recover_from_stall(TimeMs now) {
+  // Every timer that ran out while we were stopped measured our absence, not the peers'. The
+  // probe in flight is dropped without penalty; suspicions that expired meanwhile get one more
+  // protocol period, so the refutations queued for us while we were stopped (delivered now)
+  // can arrive before we declare anyone dead; and, in Lifeguard's spirit (IV.A), a member
+  // that was unresponsive trusts its own judgement less for a while.
+  ++counters_.stalls;
+  probe_.phase = ProbePhase::kIdle;
+  next_probe_at_ = now;
+  relays_.clear();
+  suspicions_.postpone_until(now + config_.probe_interval_ms);
+  awareness_.apply(1);
 }
 
 TimeMs EngineState::next_deadline() const {

@@ -21,6 +21,7 @@
 #include "core/counters.h"
 #include "core/engine.h"
 #include "core/member_table.h"
+#include "core/packet_writer.h"
 #include "core/probe.h"
 #include "core/record_pool.h"
 #include "core/rng.h"
@@ -56,6 +57,7 @@ class EngineState {
   void receive(const wire::Address& from, std::span<const uint8_t> datagram, TimeMs now);
   void dispatch(const wire::Address& from, wire::Message& message, TimeMs now);
   void tick(TimeMs now);
+  void recover_from_stall(TimeMs now);
   TimeMs next_deadline() const;
   void emit(EventKind kind, uint32_t member, TimeMs now);
   MemberInfo info(uint32_t index) const;
@@ -97,8 +99,9 @@ class EngineState {
   // ---- gossip.cc ----
   void queue_broadcast(uint32_t index);
   bool broadcast_message(uint32_t index, wire::Message& out) const;
-  void piggyback(wire::PacketBuilder& builder);
-  void send(const wire::Address& to, wire::PacketBuilder& builder);
+  bool add_broadcast(uint32_t index, PacketWriter& packet);
+  void piggyback(PacketWriter& packet);
+  void send(const wire::Address& to, PacketWriter& packet);
   void send_with_piggyback(const wire::Address& to, const wire::Message& first,
                            const wire::Message* second = nullptr);
   void gossip(TimeMs now);
@@ -151,6 +154,7 @@ class EngineState {
   TimeMs push_pull_at_ = kNever;
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
+  TimeMs last_tick_ = 0;
   uint32_t next_seq_ = 1;
   uint64_t next_stream_id_ = 1;
   size_t next_seed_ = 0;

@@ -13,6 +13,8 @@ namespace {
 
 // type (1) + body length varint (up to 3 bytes for a body below 2 MiB).
 constexpr size_t kMessageOverhead = 4;
+// A SUSPECT/DEAD/LEAVE with one-byte names and a small incarnation: type, length, body.
+constexpr size_t kSmallestUpdate = 6;
 // Give up packing after this many updates in a row did not fit.
 constexpr size_t kPackingMisses = 4;
 
@@ -20,7 +22,10 @@ constexpr size_t kPackingMisses = 4;
 
 void EngineState::queue_broadcast(uint32_t index) {
   const Member& m = table_[index];
-  if (m.state == wire::MemberState::kAlive &&
+  // Only a configuration whose largest record exceeds a datagram needs the size check.
+  const bool may_be_too_big =
+      config_.max_record_bytes + kMessageOverhead + wire::kHeaderSize > config_.mtu;
+  if (may_be_too_big && m.state == wire::MemberState::kAlive &&
       wire::encoded_record_size(*m.record) + kMessageOverhead + wire::kHeaderSize > config_.mtu) {
     // Too big for any datagram: this record spreads by anti-entropy SYNC only.
     broadcasts_.cancel(table_, index);
@@ -62,39 +67,41 @@ bool EngineState::broadcast_message(uint32_t index, wire::Message& out) const {
   return false;
 }
 
-void EngineState::piggyback(wire::PacketBuilder& builder) {
-  if (broadcasts_.empty()) return;
-  const uint32_t limit = retransmit_limit(config_.retransmit_mult, live_members());
-  wire::Message& message = scratch_message_;
-  broadcasts_.collect(table_, limit, kPackingMisses, [&](uint32_t index) {
-    const Member& m = table_[index];
-    // Cheap early refusal before copying a record that cannot fit.
-    if (m.state == wire::MemberState::kAlive &&
-        !builder.fits(wire::encoded_record_size(*m.record) + 2)) {
-      return false;
-    }
-    if (!broadcast_message(index, message)) return false;
-    return builder.add(message);
-  });
+bool EngineState::add_broadcast(uint32_t index, PacketWriter& packet) {
+  // Nearly full: no update is smaller than this, so stop looking.
+  if (packet.remaining() < kSmallestUpdate) return false;
+  const Member& m = table_[index];
+  if (m.state == wire::MemberState::kAlive && m.incarnation == m.record->incarnation) {
+    return packet.add_encoded(pooled_alive_message(*m.record));
+  }
+  if (!broadcast_message(index, scratch_message_)) return false;
+  return packet.add(scratch_message_);
 }
 
-void EngineState::send(const wire::Address& to, wire::PacketBuilder& builder) {
-  if (builder.empty()) return;
-  counters_.messages_out += builder.count();
+void EngineState::piggyback(PacketWriter& packet) {
+  if (broadcasts_.empty()) return;
+  const uint32_t limit = retransmit_limit(config_.retransmit_mult, live_members());
+  broadcasts_.collect(table_, limit, kPackingMisses,
+                      [&](uint32_t index) { return add_broadcast(index, packet); });
+}
+
+void EngineState::send(const wire::Address& to, PacketWriter& packet) {
+  if (packet.empty()) return;
+  counters_.messages_out += packet.count();
   Datagram& d = out_.datagrams.emplace_back();
   d.to = to;
-  d.bytes = builder.take();
+  d.bytes = packet.take();
   ++counters_.packets_out;
   counters_.bytes_out += d.bytes.size();
 }
 
 void EngineState::send_with_piggyback(const wire::Address& to, const wire::Message& first,
                                       const wire::Message* second) {
-  wire::PacketBuilder builder(config_.mtu);
-  builder.add(first);
-  if (second != nullptr) builder.add(*second);
-  piggyback(builder);
-  send(to, builder);
+  PacketWriter packet(config_.mtu);
+  packet.add(first);
+  if (second != nullptr) packet.add(*second);
+  piggyback(packet);
+  send(to, packet);
 }
 
 void EngineState::gossip(TimeMs now) {
@@ -109,11 +116,11 @@ void EngineState::gossip(TimeMs now) {
       },
       picks_);
   for (const uint32_t target : picks_) {
-    wire::PacketBuilder builder(config_.mtu);
-    piggyback(builder);
-    if (builder.empty()) break;  // nothing left to say
+    PacketWriter packet(config_.mtu);
+    piggyback(packet);
+    if (packet.empty()) break;  // nothing left to say
     ++counters_.gossip_packets;
-    send(table_[target].record->address, builder);
+    send(table_[target].record->address, packet);
   }
 }
 

@@ -93,6 +93,12 @@ void EngineState::conclude_probe(TimeMs now) {
   if (m.state == wire::MemberState::kAlive) {
     ++counters_.suspicions;
     suspect(index, m.incarnation, self_name(), now);
+  } else if (m.state == wire::MemberState::kSuspect &&
+             suspicions_.confirm(m.suspicion, self_name())) {
+    // Lifeguard IV.B: our own failed probe of a member someone else suspects is an independent
+    // confirmation; it shortens our timeout and, gossiped under our name, everyone else's.
+    ++counters_.suspicions;
+    queue_broadcast(index);
   }
 }
 

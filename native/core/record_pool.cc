@@ -1,6 +1,8 @@
 // Record interning (see record_pool.h).
 #include "core/record_pool.h"
 
+#include "wire/codec.h"
+
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -78,7 +80,10 @@ RecordPtr RecordPool::intern(const wire::MemberRecord& record) {
 RecordPtr RecordPool::intern(wire::MemberRecord&& record) {
   if (auto it = records_.find(record); it != records_.end()) return *it;
   record.state = wire::MemberState::kAlive;
-  auto pooled = std::make_shared<const wire::MemberRecord>(std::move(record));
+  auto pooled = std::make_shared<PooledRecord>();
+  static_cast<wire::MemberRecord&>(*pooled) = std::move(record);
+  wire::encode_message(wire::Message{wire::Alive{*pooled}}, pooled->alive_message);
+  pooled->alive_message.shrink_to_fit();
   records_.insert(pooled);
   if (records_.size() >= sweep_at_) {
     sweep();
@@ -98,7 +103,8 @@ size_t RecordPool::memory_bytes() const {
   constexpr size_t kNode = sizeof(void*) + sizeof(RecordPtr) + sizeof(size_t);
   size_t total = records_.bucket_count() * sizeof(void*);
   for (const auto& r : records_) {
-    total += kControlBlock + sizeof(wire::MemberRecord) + kNode + heap_string_bytes(r->name);
+    total += kControlBlock + sizeof(PooledRecord) + kNode + heap_string_bytes(r->name) +
+             pooled_alive_message(*r).capacity();
     total += r->tags.capacity() * sizeof(wire::Tags::value_type);
     for (const auto& [key, value] : r->tags) {
       total += heap_string_bytes(key) + heap_string_bytes(value);

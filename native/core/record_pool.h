@@ -6,12 +6,26 @@
 #include <cstddef>
 #include <memory>
 #include <unordered_set>
+#include <vector>
 
 #include "wire/messages.h"
 
 namespace constellation::core {
 
 using RecordPtr = std::shared_ptr<const wire::MemberRecord>;
+
+// What the pool actually allocates: the record plus its ALIVE message encoded once (type,
+// length, body; state alive at the record's incarnation), so every engine that gossips the
+// record copies bytes instead of encoding it again.
+struct PooledRecord : wire::MemberRecord {
+  std::vector<uint8_t> alive_message;
+};
+
+// The pre-encoded ALIVE of a record that came from RecordPool::intern (every record an engine
+// holds does).
+inline const std::vector<uint8_t>& pooled_alive_message(const wire::MemberRecord& record) {
+  return static_cast<const PooledRecord&>(record).alive_message;
+}
 
 // Deduplicates records by content (name, id, address, incarnation, versions, resources, tags;
 // `state` is not part of a pooled record: the pool stores it as kAlive and each engine keeps

@@ -111,6 +111,19 @@ uint32_t SuspicionSet::pop_due(TimeMs now) {
   return slot;
 }
 
+size_t SuspicionSet::postpone_until(TimeMs until) {
+  size_t moved = 0;
+  for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
+    Suspicion& s = slots_[slot];
+    if (s.member == kNoIndex || s.deadline >= until) continue;
+    s.deadline = until;
+    ++s.generation;
+    schedule(slot);
+    ++moved;
+  }
+  return moved;
+}
+
 void SuspicionSet::remap(const std::vector<uint32_t>& remap) {
   for (auto& s : slots_) {
     if (s.member != kNoIndex) s.member = remap[s.member];

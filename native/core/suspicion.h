@@ -65,6 +65,10 @@ class SuspicionSet {
   // Slot of a suspicion due at `now`, removing it from the heap; kNoIndex if none.
   uint32_t pop_due(TimeMs now);
 
+  // Moves every deadline earlier than `until` to `until` (after a stall of the host, see
+  // EngineState::recover_from_stall). Returns how many moved.
+  size_t postpone_until(TimeMs until);
+
   // After the member table was compacted: old member index -> new index.
   void remap(const std::vector<uint32_t>& remap);
   size_t memory_bytes() const;

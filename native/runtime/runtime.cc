@@ -28,10 +28,20 @@ constexpr uint64_t kWakeToken = 0;
 constexpr uint64_t kUdpToken = 1;
 constexpr uint64_t kListenToken = 2;
 constexpr uint64_t kFirstConnToken = 16;
-// The loop wakes at least this often even with nothing due, to publish counters.
-constexpr core::TimeMs kMaxWaitMs = 250;
+// The loop wakes at least this often even with nothing due: a safety net only, since every
+// input and every engine deadline wakes it anyway (and each wake publishes the counters).
+constexpr core::TimeMs kMaxWaitMs = 1000;
 // How long the listener rests after accept() ran out of descriptors.
 constexpr core::TimeMs kAcceptPauseMs = 100;
+
+// The largest datagram received whole: our own MTU or a standard Ethernet payload, whichever is
+// larger (so a peer configured for 1500 is still heard), plus room for an envelope around the
+// packet (encryption adds a nonce and a tag).
+size_t receive_slot_bytes(size_t mtu) {
+  constexpr size_t kEthernetPayload = 1472;
+  constexpr size_t kEnvelopeRoom = 128;
+  return std::max(mtu, kEthernetPayload) + kEnvelopeRoom;
+}
 
 std::string describe(const wire::Address& address) {
   const std::string ip = format_ip(address);
@@ -47,7 +57,10 @@ std::string describe(const wire::Address& address) {
 // start, except `wake()`, which writes the eventfd.
 class Runtime::Loop {
  public:
-  Loop(RuntimeOptions options, Sink sink) : options_(std::move(options)), sink_(std::move(sink)) {}
+  Loop(RuntimeOptions options, Sink sink)
+      : options_(std::move(options)),
+        sink_(std::move(sink)),
+        udp_(receive_slot_bytes(options_.config.mtu)) {}
 
   bool open(std::string& error, StartError& kind, wire::Address& bound);
   void wake() const {

@@ -10,7 +10,9 @@
 
 namespace constellation::runtime {
 
-UdpSocket::UdpSocket() : buffers_(kBatch * kMaxDatagram) {}
+UdpSocket::UdpSocket(size_t max_datagram)
+    : slot_bytes_(max_datagram),
+      buffers_(std::make_unique_for_overwrite<uint8_t[]>(kBatch * max_datagram)) {}
 
 bool UdpSocket::bind(const wire::Address& address, std::string& error, int& error_number) {
   v6_ = address.family == wire::Address::Family::kV6;
@@ -49,8 +51,8 @@ size_t UdpSocket::receive_all(const DatagramHandler& on_datagram) {
   size_t total = 0;
   for (;;) {
     for (size_t i = 0; i < kBatch; ++i) {
-      iovs[i].iov_base = buffers_.data() + i * kMaxDatagram;
-      iovs[i].iov_len = kMaxDatagram;
+      iovs[i].iov_base = buffers_.get() + i * slot_bytes_;
+      iovs[i].iov_len = slot_bytes_;
       headers[i].msg_hdr = {};
       headers[i].msg_hdr.msg_iov = &iovs[i];
       headers[i].msg_hdr.msg_iovlen = 1;
@@ -69,7 +71,7 @@ size_t UdpSocket::receive_all(const DatagramHandler& on_datagram) {
                                          header.msg_hdr.msg_namelen);
       if (!address) continue;
       on_datagram(*address,
-                  std::span<const uint8_t>(buffers_.data() + static_cast<size_t>(i) * kMaxDatagram,
+                  std::span<const uint8_t>(buffers_.get() + static_cast<size_t>(i) * slot_bytes_,
                                            header.msg_len));
     }
     total += static_cast<size_t>(n);

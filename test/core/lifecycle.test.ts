@@ -146,3 +146,44 @@ describe('tombstones', () => {
     expect(a.drain().events).toMatchObject([{ kind: 'join', name: 'm3' }]);
   });
 });
+
+describe('stalls (the host stopped driving the engine: a GC pause, SIGSTOP)', () => {
+  it('timers that ran out meanwhile do not convict: no suspicion from the stale probe, one more period for refutations', () => {
+    const a = new TestEngine('a');
+    a.tick(0);
+    a.learn(['b', 'c', 'd', 'e'], 0);
+    a.runAnswering(0, 2000);
+    a.receive('d', [suspect('c', 0n, 'd')], 2000);
+    a.drain();
+    // Run on until a probe is in flight, then stop for 40 s (the suspicion of c expires meanwhile).
+    let now = 2000;
+    for (let i = 0; i < 100; i++) {
+      now = a.native.nextDeadline();
+      a.tick(now);
+      if (messagesOf(a.drain().datagrams, 'ping').length > 0) break;
+    }
+    const resume = now + 40000;
+    a.tick(resume);
+    expect(a.counters().stalls).toBe(1);
+    expect(a.drain().events).toEqual([]);
+    // The refutation that was queued for us during the stall arrives now.
+    a.receive('c', [alive('c', 1n)], resume);
+    expect(a.drain().events).toMatchObject([{ kind: 'alive', name: 'c' }]);
+    const after = a.runAnswering(resume, resume + 5000);
+    expect(after.events).toEqual([]);
+    expect(a.state('c')).toBe('alive');
+  });
+
+  it('without a refutation, the overdue suspicion still ends in death one period later', () => {
+    const a = new TestEngine('a');
+    a.tick(0);
+    a.learn(['b', 'c', 'd', 'e'], 0);
+    a.runAnswering(0, 2000);
+    a.receive('d', [suspect('c', 0n, 'd')], 2000);
+    a.drain();
+    a.tick(60000);
+    expect(a.drain().events).toEqual([]);
+    const out = a.runAnswering(60000, 61000, ['c']);
+    expect(out.events).toMatchObject([{ kind: 'dead', name: 'c', at: 61000 }]);
+  });
+});

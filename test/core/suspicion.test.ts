@@ -53,7 +53,8 @@ describe('suspicion in the engine', () => {
     expect(a.drain().events).toMatchObject([{ kind: 'suspect', name: 'b' }]);
     const expected = timeouts(11, 0); // a + 10 others
     expect(a.native.suspicionDeadline('b')).toBe(100 + expected.maxMs);
-    const before = a.runUntil(100, 100 + expected.maxMs - 1);
+    // b still answers our pings (so we add no confirmation of our own) but never refutes.
+    const before = a.runAnswering(100, 100 + expected.maxMs - 1);
     expect(before.events.filter((e) => e.name === 'b')).toEqual([]);
     expect(a.state('b')).toBe('suspect');
     a.tick(100 + expected.maxMs);
@@ -95,5 +96,40 @@ describe('suspicion in the engine', () => {
     expect(a.native.suspicionDeadline('b')).toBeNull();
     const later = a.runAnswering(500, 100 + timeouts(11, 0).maxMs + 1000);
     expect(later.events.filter((e) => e.name === 'b')).toEqual([]);
+  });
+});
+
+describe('confirmation by our own probe', () => {
+  it('a failed probe of a member someone else suspects confirms the suspicion and gossips it under our name', () => {
+    const a = engine();
+    a.receive('c', [suspect('b', 0n, 'c')], 100);
+    a.drain();
+    const initial = a.native.suspicionDeadline('b');
+    // Everyone answers except b, so only b's probe fails.
+    let confirmedAt = -1;
+    let now = 100;
+    const sent = [];
+    for (let i = 0; i < 10000 && confirmedAt < 0; i++) {
+      now = a.native.nextDeadline();
+      if (now > 30000) break;
+      a.tick(now);
+      const out = a.drain();
+      sent.push(...out.datagrams);
+      for (const d of out.datagrams) {
+        for (const m of d.messages) {
+          if (m.type === 'ping' && m.target !== 'b') {
+            a.receive(m.target, [{ type: 'ack', seq: m.seq, source: m.target }], now);
+          }
+        }
+      }
+      sent.push(...a.drain().datagrams);
+      if (a.native.suspicionConfirmations('b') === 1) confirmedAt = now;
+    }
+    expect(confirmedAt).toBeGreaterThan(0);
+    expect(a.native.suspicionDeadline('b')).toBeLessThan(initial);
+    expect(a.native.suspicionDeadline('b')).toBe(100 + timeouts(11, 1).timeoutMs);
+    const later = a.runAnswering(confirmedAt, confirmedAt + 1000, ['b']);
+    const gossiped = [...sent, ...later.datagrams].flatMap((d) => d.messages).filter((m) => m.type === 'suspect');
+    expect(gossiped).toContainEqual({ type: 'suspect', incarnation: 0n, target: 'b', from: 'a' });
   });
 });
