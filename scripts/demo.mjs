@@ -181,6 +181,8 @@ const stateOf = (name) => view.get(name)?.state;
 
 // ---- the story --------------------------------------------------------------------------------
 async function main() {
+  // On a terminal the "last change" column keeps counting between changes.
+  if (tty) setInterval(draw, 1000).unref();
   const seed = await startAgent(1);
   const feed = new AbortController();
   const feedDone = follow(
