@@ -253,16 +253,18 @@ async function main() {
   showTable();
   await hold();
 
-  // Every survivor, not only node-1, should agree on the outcome.
+  // Every survivor, not only node-1, should come to the same view (gossip may still be spreading).
   const survivors = agents.filter((a) => a !== victim);
-  const views = await Promise.all(survivors.map((a) => call(a.http, 'GET', '/v1/members')));
-  const agree = views.every(({ members }) =>
-    members.every((m) => (m.name === victim.name ? m.state === 'dead' : m.state === 'alive')),
-  );
+  const agreeAt = Date.now();
+  const agree = async () => {
+    const views = await Promise.all(survivors.map((a) => call(a.http, 'GET', '/v1/members')));
+    return views.every(({ members }) =>
+      members.every((m) => (m.name === victim.name ? m.state === 'dead' : m.state === 'alive')),
+    );
+  };
+  await waitFor('every survivor to see node-5 dead and the rest alive', agree, 30_000);
   say(
-    agree
-      ? `all four survivors agree: ${victim.name} dead, the rest alive. Stopping the agents.`
-      : 'the survivors do not all agree yet (gossip still spreading). Stopping the agents.',
+    `all four survivors agree: ${victim.name} dead, the rest alive (${Date.now() - agreeAt} ms after node-1 saw the update). Stopping the agents.`,
   );
   feed.abort();
   await feedDone.catch(() => {});
