@@ -135,6 +135,7 @@ const OTHER_OPTIONS = new Set([
   'resources',
   'tags',
   'ioThread',
+  'keys',
 ]);
 const MAX_NAME_BYTES = 255;
 const MAX_U32 = 0xffff_ffff;
