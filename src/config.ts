@@ -93,6 +93,7 @@ export interface ClusterOptions extends Partial<ProtocolOptions> {
    * the process. `own`: this cluster gets a thread of its own, isolated from heavy neighbours.
    */
   ioThread?: IoThread;
+  /**
    * Encryption keys (AES-GCM): 16, 24 or 32 bytes each, as Buffers or base64 strings, at most
    * 16. The first seals what this member sends; every key opens what it receives, so keys
    * rotate without downtime ({@link Cluster.keys}). Without keys nothing is encrypted (the
