@@ -81,14 +81,14 @@ describe('agent HTTP endpoint', () => {
     ['a body over 64 KiB', 'POST', '/v1/update', { body: { tags: { big: 'x'.repeat(70_000) } } }, 413, 'ERR_TOO_LARGE'],
     ['force-leave without a name', 'POST', '/v1/force-leave', { body: {} }, 400, 'ERR_BAD_REQUEST'],
     ['force-leave of a live member', 'POST', '/v1/force-leave', { body: { name: 'h-b' } }, 404, 'ERR_UNKNOWN_MEMBER'],
-    ['listing keys in a build without encryption', 'GET', '/v1/keys', {}, 501, 'ERR_ENCRYPTION_UNAVAILABLE'],
+    ['listing keys of an agent started without keys', 'GET', '/v1/keys', {}, 400, 'ERR_INVALID_CONFIG'],
     [
-      'adding a key in a build without encryption',
+      'adding a key to an agent started without keys',
       'POST',
       '/v1/keys',
       { body: { action: 'add', key: Buffer.alloc(32).toString('base64') } },
-      501,
-      'ERR_ENCRYPTION_UNAVAILABLE',
+      400,
+      'ERR_INVALID_CONFIG',
     ],
   ] as const)('refuses %s with a status and a stable code', async (_what, method, path, options, status, code) => {
     const reply = await fetchFrom(a.httpAddress as string, method, path, options as Parameters<typeof fetchFrom>[3]);
@@ -96,8 +96,6 @@ describe('agent HTTP endpoint', () => {
     expect(reply.json().error).toMatchObject({ code });
     expect(a.running).toBe(true);
     if (status === 405) expect(reply.headers.allow).toBe('GET');
-    if (code === 'ERR_ENCRYPTION_UNAVAILABLE')
-      expect((reply.json().error as { message: string }).message).toBe('encryption not available in this build');
   });
 
   it('streams the table first, then each membership change and the stats, as server-sent events', async () => {

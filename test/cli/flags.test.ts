@@ -2,8 +2,7 @@
 // every command has --help; keygen prints a usable key.
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/index';
-import { Cluster } from '../../src/index';
-import { runCli } from '../agent/agent-process';
+import { AgentProcess, killAll, runCli } from '../agent/agent-process';
 
 /** Runs the CLI's main() in this process, capturing what it writes; resolves with the exit code. */
 async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -108,17 +107,24 @@ describe('constellation command line', () => {
     expect(stderr).toContain('no agent answering at http://127.0.0.1:1');
   });
 
-  it('refuses --keyfile with exit code 1 while the build has no encryption, rather than run unencrypted', async () => {
+  it('runs encrypted with --keyfile: the agent lists the key by id, never its bytes', async () => {
     const { mkdtemp, writeFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
     const dir = await mkdtemp(path.join(tmpdir(), 'constellation-key-'));
     const keyfile = path.join(dir, 'key');
-    await writeFile(keyfile, `${Buffer.alloc(32, 7).toString('base64')}\n`);
-    const { code, stderr } = await runCli(['agent', '--name', 'k', '--bind', '127.0.0.1:0', '--keyfile', keyfile]);
-    // Once the Cluster has a keyring this test must be replaced by one that runs encrypted.
-    expect('keys' in Cluster.prototype).toBe(false);
-    expect(code).toBe(1);
-    expect(stderr).toContain('--keyfile: encryption not available in this build');
+    const key = Buffer.alloc(32, 7).toString('base64');
+    await writeFile(keyfile, `${key}\n`);
+    const agent = await AgentProcess.start('k', { host: '127.0.0.1', extra: ['--keyfile', keyfile] });
+    try {
+      const { code, stdout } = await runCli(['keys', '--http', agent.http, '--json']);
+      expect(code).toBe(0);
+      expect(stdout).not.toContain(key);
+      const keys = JSON.parse(stdout) as { id: string; primary: boolean }[];
+      expect(keys).toHaveLength(1);
+      expect(keys[0]).toMatchObject({ primary: true });
+    } finally {
+      await killAll([agent]);
+    }
   });
 });

@@ -22,7 +22,7 @@ build="$root/build-fuzz"
 artifacts="$root/fuzz-out"
 targets=(fuzz_decode fuzz_envelope fuzz_engine)
 # See run-fuzz.sh: the engine's known incarnation overflow.
-export FUZZ_ENGINE_ALLOW_INCARNATION_WRAP="${FUZZ_ENGINE_ALLOW_INCARNATION_WRAP:-1}"
+export FUZZ_ENGINE_ALLOW_INCARNATION_WRAP="${FUZZ_ENGINE_ALLOW_INCARNATION_WRAP:-0}"
 
 CC=clang CXX=clang++ cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" --target "${targets[@]}" -j 2 >/dev/null

@@ -23,7 +23,7 @@ artifacts="$root/fuzz-out"
 # The engine's incarnation overflow (docs/security.md, "Known engine weaknesses") would stop
 # fuzz_engine within seconds; until the engine bounds incarnations the check is off here so
 # the rest of the engine is still fuzzed. Set it to 0 to see the failure.
-export FUZZ_ENGINE_ALLOW_INCARNATION_WRAP="${FUZZ_ENGINE_ALLOW_INCARNATION_WRAP:-1}"
+export FUZZ_ENGINE_ALLOW_INCARNATION_WRAP="${FUZZ_ENGINE_ALLOW_INCARNATION_WRAP:-0}"
 
 CC=clang CXX=clang++ cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" --target "${targets[@]}" -j 2 >/dev/null
