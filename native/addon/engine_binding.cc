@@ -14,7 +14,7 @@
 //   nextDeadline() -> number | null   members() / member(name)   count(state)   local()
 //   incarnation()  healthScore()  counters()  suspicionDeadline(name)
 //   suspicionConfirmations(name)  pendingBroadcasts()  hasLeft()  leaveComplete()
-//   memoryBytes()
+//   memoryBytes()  poolRecords() (sweeps the pool first)
 // Module functions: profile(name) -> config object, suspicionTimeouts(mult, maxMult,
 // intervalMs, n, confirmations) -> { minMs, maxMs, k, timeoutMs }, retransmitLimit(mult, n),
 // memberEntryBytes.
@@ -272,6 +272,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
             InstanceMethod<&EngineWrap::HasLeft>("hasLeft"),
             InstanceMethod<&EngineWrap::LeaveComplete>("leaveComplete"),
             InstanceMethod<&EngineWrap::MemoryBytes>("memoryBytes"),
+            InstanceMethod<&EngineWrap::PoolRecords>("poolRecords"),
             InstanceMethod<&EngineWrap::Config>("config"),
         });
   }
@@ -546,6 +547,13 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 
   Napi::Value MemoryBytes(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(engine_->memory_bytes()));
+  }
+
+  // Records left in this engine's pool after a sweep (records nobody holds are released).
+  Napi::Value PoolRecords(const Napi::CallbackInfo& info) {
+    c::RecordPool& pool = engine_->record_pool();
+    pool.sweep();
+    return Napi::Number::New(info.Env(), static_cast<double>(pool.size()));
   }
 
   Napi::Value Config(const Napi::CallbackInfo& info) {

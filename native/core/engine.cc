@@ -186,12 +186,12 @@ TimeMs EngineState::next_deadline() const {
 
 void EngineState::emit(EventKind kind, uint32_t member, TimeMs now) {
   const Member& m = table_[member];
-  out_.events.push_back(Event{kind, m.state, m.incarnation, m.record, now});
+  out_.events.push_back(Event{kind, m.state, m.incarnation, m.record.shared(), now});
 }
 
 MemberInfo EngineState::info(uint32_t index) const {
   const Member& m = table_[index];
-  return MemberInfo{m.record, m.state, m.incarnation, m.state_changed_at, index == kSelf};
+  return MemberInfo{m.record.shared(), m.state, m.incarnation, m.state_changed_at, index == kSelf};
 }
 
 size_t EngineState::live_members() const {
@@ -333,5 +333,6 @@ void Engine::reserve(size_t members) {
   state_->probe_order_.reserve(members);
 }
 size_t Engine::memory_bytes() const { return state_->memory_bytes(); }
+RecordPool& Engine::record_pool() const { return *state_->pool_; }
 
 }  // namespace constellation::core

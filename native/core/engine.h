@@ -166,6 +166,8 @@ class Engine {
   // Pre-sizes the member table for `members` entries (a host that knows the cluster size
   // avoids growth slack).
   void reserve(size_t members);
+  // The record pool this engine interns into (shared with other engines if the host said so).
+  RecordPool& record_pool() const;
   // Approximate heap bytes of this engine's own state (table, index, queues), excluding the
   // shared record pool. The simulator divides it by N for bytesPerMember.
   size_t memory_bytes() const;

@@ -39,7 +39,7 @@ uint32_t MemberTable::add(RecordPtr record, wire::MemberState state, uint64_t in
                           TimeMs now) {
   const auto index = static_cast<uint32_t>(members_.size());
   Member& m = members_.emplace_back();
-  m.record = std::move(record);
+  m.record = RecordRef(record);
   m.incarnation = incarnation;
   m.state = state;
   m.state_changed_at = now;

@@ -1,5 +1,5 @@
 // The member table: one small entry per known member plus an open-addressing index by name.
-// Sized for the simulator's 10,000 engines x 10,000 members: an entry is 40 bytes (the record
+// Sized for the simulator's 10,000 engines x 10,000 members: an entry is 32 bytes (the record
 // itself is shared through the RecordPool), the index 8 bytes per slot at most 75 % full. Each
 // slot keeps 32 bits of the name's hash beside the entry index, so a lookup loads an entry
 // (a cache miss in a big table) only for the one that is almost surely the match, not for
@@ -22,7 +22,7 @@ namespace constellation::core {
 inline constexpr uint32_t kNoIndex = std::numeric_limits<uint32_t>::max();
 
 struct Member {
-  RecordPtr record;  // pooled; name, address and metadata
+  RecordRef record;  // pooled; name, address and metadata
   uint64_t incarnation = 0;
   TimeMs state_changed_at = 0;
   uint32_t suspicion = kNoIndex;  // slot in the SuspicionSet while suspect

@@ -64,7 +64,7 @@ void EngineState::on_alive(wire::MemberRecord&& record, TimeMs now) {
   const wire::MemberState before = m.state;
   const bool metadata_changed = !same_metadata(*m.record, record);
   const uint64_t incarnation = record.incarnation;
-  m.record = pool_->intern(std::move(record));
+  m.record = RecordRef(pool_->intern(std::move(record)));
   m.incarnation = incarnation;
   if (m.suspicion != kNoIndex) {
     suspicions_.stop(m.suspicion);
@@ -227,7 +227,7 @@ void EngineState::refute(uint64_t accused_incarnation, TimeMs now) {
 void EngineState::set_local_record(wire::MemberRecord record) {
   record.state = wire::MemberState::kAlive;
   table_[kSelf].incarnation = record.incarnation;
-  table_[kSelf].record = pool_->intern(std::move(record));
+  table_[kSelf].record = RecordRef(pool_->intern(std::move(record)));
 }
 
 void EngineState::conflict(const wire::MemberRecord& claimant, TimeMs now) {

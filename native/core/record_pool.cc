@@ -93,8 +93,9 @@ RecordPtr RecordPool::intern(wire::MemberRecord&& record) {
 }
 
 void RecordPool::sweep() {
-  // use_count() == 1: only the pool still refers to the record.
-  std::erase_if(records_, [](const RecordPtr& r) { return r.use_count() == 1; });
+  // use_count() == 1 and no holders: only the pool still refers to the record.
+  std::erase_if(records_,
+                [](const RecordPtr& r) { return r.use_count() == 1 && pooled(*r).holders == 0; });
 }
 
 size_t RecordPool::memory_bytes() const {

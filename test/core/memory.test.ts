@@ -1,10 +1,10 @@
 // Table cost: one member in an engine's table must cost at most 200 bytes (tags aside), so the
 // simulator can hold 10,000 engines of 10,000 members.
 import { expect, it } from 'vitest';
-import { alive, codec, engineModule, TestEngine } from './harness';
+import { alive, codec, engineModule, leave, TestEngine } from './harness';
 
-it('a member table entry is 40 bytes, the record itself being shared', () => {
-  expect(engineModule.memberEntryBytes).toBe(40);
+it('a member table entry is 32 bytes, the record itself being shared', () => {
+  expect(engineModule.memberEntryBytes).toBe(32);
 });
 
 it('an engine of 10,000 members uses under 200 bytes per member (records excluded: pooled)', () => {
@@ -21,4 +21,27 @@ it('an engine of 10,000 members uses under 200 bytes per member (records exclude
   const perMember = a.native.memoryBytes() / 10001;
   expect(perMember).toBeLessThan(200);
   expect(perMember).toBeGreaterThan(40);
+});
+
+it('records no table entry or event holds any more are released from the pool', () => {
+  const a = new TestEngine('a', { config: { deadReapMs: 1000, leftReapMs: 1000 } });
+  a.tick(0);
+  for (let inc = 0n; inc < 3n; inc++) {
+    a.learn(
+      Array.from({ length: 20 }, (_, i) => `m${i}`),
+      Number(inc) + 1,
+      inc,
+    );
+  }
+  // Ourselves plus the latest record of each of the 20: older incarnations are gone.
+  expect(a.native.poolRecords()).toBe(21);
+  a.receive(
+    'm0',
+    Array.from({ length: 20 }, (_, i) => leave(`m${i}`, 2n)),
+    10,
+  );
+  a.drain();
+  a.runUntil(10, 3000);
+  expect(a.native.members()).toHaveLength(1);
+  expect(a.native.poolRecords()).toBe(1);
 });
