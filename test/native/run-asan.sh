@@ -29,7 +29,9 @@ echo "building the addon with -fsanitize=address,undefined in build-asan/ ..." >
   tail -n 40 "$stage/build.log" >&2
   exit 1
 }
-if ! nm -D "$stage/build/Release/constellation.node" | grep -q __asan_init; then
+# grep without -q reads all of nm's output: with -q it exits early, nm dies of SIGPIPE and
+# pipefail reports the instrumented addon as not instrumented.
+if ! nm -D "$stage/build/Release/constellation.node" | grep __asan_init >/dev/null; then
   echo "the staged addon is not instrumented; see $stage/build.log" >&2
   exit 1
 fi
