@@ -6,6 +6,11 @@
 //
 // Contract with a host (the runtime, the simulator, the unit-test harness):
 // - Call `tick(now)` no later than `next_deadline()` (calling earlier or more often is fine).
+//   Re-read `next_deadline()` after every input: news to gossip can move it earlier, even to
+//   a time already past (then tick at once). A host that stops ticking for more than two
+//   (stretched) probe intervals is treated as having stalled (GC pause, SIGSTOP): the probe in
+//   flight is dropped without penalty and overdue suspicions get one more probe interval, so
+//   refutations delivered on resume are read before anyone is declared dead.
 // - After any input, drain `outputs()`: send every datagram to its address, open every stream
 //   request, deliver the events; then `outputs().clear()` (capacity is kept for reuse).
 // - For a stream request: send its `frame`, read one reply frame and pass it to
@@ -14,7 +19,9 @@
 // - For an incoming stream: pass the first frame to `serve_stream` and send back what it
 //   returns (nothing if it returns an empty vector).
 // - `now` never goes backwards.
-// An Engine is not thread-safe; a host drives it from one thread.
+// Events are about other members; the only event about ourselves is a conflict over our name.
+// An Engine is not thread-safe; a host drives it from one thread (and a shared RecordPool only
+// from that same thread).
 #pragma once
 
 #include <cstddef>

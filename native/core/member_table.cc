@@ -9,22 +9,30 @@ namespace constellation::core {
 
 namespace {
 
+constexpr uint64_t kEmptySlot = ~uint64_t{0};
+constexpr uint64_t kTagMask = 0xffffffff00000000ULL;
+
 size_t hash_name(std::string_view name) { return std::hash<std::string_view>{}(name); }
+uint64_t tag_of(size_t hash) { return static_cast<uint64_t>(hash) & kTagMask; }
+uint32_t index_of(uint64_t slot) { return static_cast<uint32_t>(slot); }
 
 }  // namespace
 
-size_t MemberTable::slot_of(std::string_view name) const {
+size_t MemberTable::slot_of(std::string_view name, size_t hash) const {
   const size_t mask = slots_.size() - 1;
-  size_t slot = hash_name(name) & mask;
-  while (slots_[slot] != kNoIndex && members_[slots_[slot]].name() != name) {
-    slot = (slot + 1) & mask;
+  const uint64_t tag = tag_of(hash);
+  // The start slot comes from the low bits of the hash, the tag from the high ones.
+  for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+    const uint64_t entry = slots_[slot];
+    if (entry == kEmptySlot) return slot;
+    if ((entry & kTagMask) == tag && members_[index_of(entry)].name() == name) return slot;
   }
-  return slot;
 }
 
 uint32_t MemberTable::find(std::string_view name) const {
   if (slots_.empty()) return kNoIndex;
-  return slots_[slot_of(name)];
+  const uint64_t entry = slots_[slot_of(name, hash_name(name))];
+  return entry == kEmptySlot ? kNoIndex : index_of(entry);
 }
 
 uint32_t MemberTable::add(RecordPtr record, wire::MemberState state, uint64_t incarnation,
@@ -54,16 +62,20 @@ void MemberTable::set_state(uint32_t index, wire::MemberState state, TimeMs now)
   m.state_changed_at = now;
 }
 
-void MemberTable::insert_index(uint32_t index) { slots_[slot_of(members_[index].name())] = index; }
+void MemberTable::insert_index(uint32_t index) {
+  const std::string_view name = members_[index].name();
+  const size_t hash = hash_name(name);
+  slots_[slot_of(name, hash)] = tag_of(hash) | index;
+}
 
 void MemberTable::grow_index() {
   const size_t wanted = std::bit_ceil(std::max<size_t>(16, (4 * members_.size() + 2) / 3));
-  if (slots_.size() < wanted) slots_.assign(wanted, kNoIndex);
+  if (slots_.size() < wanted) slots_.assign(wanted, kEmptySlot);
   rebuild_index();
 }
 
 void MemberTable::rebuild_index() {
-  std::fill(slots_.begin(), slots_.end(), kNoIndex);
+  std::fill(slots_.begin(), slots_.end(), kEmptySlot);
   for (uint32_t i = 0; i < members_.size(); ++i) insert_index(i);
 }
 
@@ -71,13 +83,13 @@ void MemberTable::reserve(size_t members) {
   members_.reserve(members);
   const size_t wanted = std::bit_ceil(std::max<size_t>(16, (4 * members + 2) / 3));
   if (slots_.size() < wanted) {
-    slots_.assign(wanted, kNoIndex);
+    slots_.assign(wanted, kEmptySlot);
     rebuild_index();
   }
 }
 
 size_t MemberTable::memory_bytes() const {
-  return members_.capacity() * sizeof(Member) + slots_.capacity() * sizeof(uint32_t);
+  return members_.capacity() * sizeof(Member) + slots_.capacity() * sizeof(uint64_t);
 }
 
 }  // namespace constellation::core

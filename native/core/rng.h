@@ -24,8 +24,10 @@ class Rng {
     return result;
   }
 
-  // Uniform in [0, bound); bound > 0. Lemire's multiply-shift with rejection (no modulo bias).
+  // Uniform in [0, bound); 0 when bound is 0. Lemire's multiply-shift with rejection (no
+  // modulo bias).
   uint64_t below(uint64_t bound) {
+    if (bound == 0) return 0;
     for (;;) {
       const unsigned __int128 product = static_cast<unsigned __int128>(next()) * bound;
       const uint64_t low = static_cast<uint64_t>(product);

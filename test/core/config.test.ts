@@ -61,7 +61,12 @@ describe('overrides and validation', () => {
 
   it('any field can be overridden', () => {
     const e = make({ probeIntervalMs: 700, gossipNodes: 5, tcpFallbackProbe: false });
-    expect(e.config()).toMatchObject({ probeIntervalMs: 700, gossipNodes: 5, tcpFallbackProbe: false, probeTimeoutMs: 500 });
+    expect(e.config()).toMatchObject({
+      probeIntervalMs: 700,
+      gossipNodes: 5,
+      tcpFallbackProbe: false,
+      probeTimeoutMs: 500,
+    });
   });
 
   it.each([

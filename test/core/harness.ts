@@ -109,6 +109,43 @@ export function recordOf(packet: Buffer): Msg {
   return decodePacket(packet)[0]?.member;
 }
 
+export type CounterName =
+  | 'packetsIn'
+  | 'packetsOut'
+  | 'bytesIn'
+  | 'bytesOut'
+  | 'messagesIn'
+  | 'messagesOut'
+  | 'unknownMessages'
+  | 'ignoredMessages'
+  | 'probesSent'
+  | 'acksReceived'
+  | 'nacksReceived'
+  | 'indirectProbesSent'
+  | 'pingReqsServed'
+  | 'nacksSent'
+  | 'tcpPingsRequested'
+  | 'probeFailures'
+  | 'suspicions'
+  | 'refutations'
+  | 'deaths'
+  | 'conflicts'
+  | 'broadcastsQueued'
+  | 'broadcastsDropped'
+  | 'gossipPackets'
+  | 'syncsRequested'
+  | 'syncsCompleted'
+  | 'syncsServed'
+  | 'streamsFailed'
+  | 'streamBytesIn'
+  | 'streamBytesOut'
+  | 'membersReaped'
+  | 'membersRefused'
+  | 'stalls';
+export type Counters = Record<CounterName, number> & {
+  rejected: Record<'truncated' | 'bad_magic' | 'bad_version' | 'oversize' | 'bad_field', number>;
+};
+
 export interface EngineOptions {
   profile?: 'lan' | 'wan' | 'local';
   config?: Record<string, number | boolean>;
@@ -243,7 +280,7 @@ export class TestEngine {
     return this.native.member(name)?.state;
   }
 
-  counters(): Record<string, number> & { rejected: Record<string, number> } {
+  counters(): Counters {
     return this.native.counters();
   }
 }

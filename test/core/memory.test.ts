@@ -10,7 +10,10 @@ it('a member table entry is 40 bytes, the record itself being shared', () => {
 it('an engine of 10,000 members uses under 200 bytes per member (records excluded: pooled)', () => {
   const a = new TestEngine('a');
   a.tick(0);
-  const members = Array.from({ length: 10000 }, (_, i) => alive(`member-${i}`, 0n, { address: `10.1.${i >> 8}.${i & 255}` }).member);
+  const members = Array.from(
+    { length: 10000 },
+    (_, i) => alive(`member-${i}`, 0n, { address: `10.1.${i >> 8}.${i & 255}` }).member,
+  );
   const frame = codec.encodeFrame({ type: 'sync_request', join: false, members });
   a.native.serveStream('10.200.0.1', 7946, frame, 1);
   a.drain();

@@ -158,7 +158,9 @@ describe('refutation', () => {
     // It tells the seed straight away (the seed would not gossip to a member it thinks dead).
     const out = a.drain();
     const toSeed = out.datagrams.filter((d) => d.to === 's').flatMap((d) => d.messages);
-    expect(toSeed).toContainEqual(expect.objectContaining({ type: 'alive', member: expect.objectContaining({ name: 'a', incarnation: 8n }) }));
+    expect(toSeed).toContainEqual(
+      expect.objectContaining({ type: 'alive', member: expect.objectContaining({ name: 'a', incarnation: 8n }) }),
+    );
   });
 });
 
@@ -223,7 +225,16 @@ describe('events', () => {
       ['conflict', 'e', 7],
     ]);
     expect(events[3]?.record).toMatchObject({ name: 'b', incarnation: 2n, tags: { zone: 'z' } });
-    expect(events.map((e) => e.state)).toEqual(['alive', 'suspect', 'alive', 'alive', 'dead', 'alive', 'left', 'alive']);
+    expect(events.map((e) => e.state)).toEqual([
+      'alive',
+      'suspect',
+      'alive',
+      'alive',
+      'dead',
+      'alive',
+      'left',
+      'alive',
+    ]);
   });
 
   it('are not reported about ourselves, except a conflict over our name', () => {

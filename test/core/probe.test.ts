@@ -185,7 +185,15 @@ describe('probing', () => {
 });
 
 describe('helping with an indirect probe', () => {
-  const request = { type: 'ping_req', seq: 77, source: 'b', target: 'c', targetAddress: '', targetPort: 7946, wantNack: true };
+  const request = {
+    type: 'ping_req',
+    seq: 77,
+    source: 'b',
+    target: 'c',
+    targetAddress: '',
+    targetPort: 7946,
+    wantNack: true,
+  };
 
   const helper = (): TestEngine => engine();
 

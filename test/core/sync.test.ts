@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { addressOf, alive, codec, dead, type Msg, messagesOf, TestEngine } from './harness';
 
 const seed = (name: string) => ({ address: addressOf(name), port: 7946 });
-const syncResponse = (members: Msg[], join = false) =>
-  codec.encodeFrame({ type: 'sync_response', join, members });
+const syncResponse = (members: Msg[], join = false) => codec.encodeFrame({ type: 'sync_response', join, members });
 const syncRequest = (members: Msg[], join = false) => codec.encodeFrame({ type: 'sync_request', join, members });
 
 describe('join', () => {
@@ -64,7 +63,12 @@ describe('serving a SYNC', () => {
     const a = new TestEngine('a');
     a.tick(0);
     a.learn(['b'], 0);
-    const reply = a.native.serveStream(addressOf('n'), 7946, syncRequest([alive('n').member, alive('m').member], true), 5);
+    const reply = a.native.serveStream(
+      addressOf('n'),
+      7946,
+      syncRequest([alive('n').member, alive('m').member], true),
+      5,
+    );
     expect(a.drain().events.map((e) => [e.kind, e.name])).toEqual([
       ['join', 'n'],
       ['join', 'm'],
@@ -81,14 +85,22 @@ describe('serving a SYNC', () => {
     a.receive('b', [alive('b', 3n)], 1);
     a.receive('c', [dead('b', 4n, 'c')], 2);
     const reply = codec.decodeFrame(a.native.serveStream(addressOf('n'), 7946, syncRequest([alive('n').member]), 5));
-    expect(reply.messages[0].members.find((m: Msg) => m.name === 'b')).toMatchObject({ state: 'dead', incarnation: 4n });
+    expect(reply.messages[0].members.find((m: Msg) => m.name === 'b')).toMatchObject({
+      state: 'dead',
+      incarnation: 4n,
+    });
   });
 
   it('a peer reporting a member dead only makes it suspect here (it may be alive on our side)', () => {
     const a = new TestEngine('a');
     a.tick(0);
     a.learn(['b', 'c', 'd'], 0);
-    a.native.serveStream(addressOf('n'), 7946, syncRequest([alive('n').member, { ...alive('b').member, state: 'dead' }]), 5);
+    a.native.serveStream(
+      addressOf('n'),
+      7946,
+      syncRequest([alive('n').member, { ...alive('b').member, state: 'dead' }]),
+      5,
+    );
     expect(a.state('b')).toBe('suspect');
   });
 
@@ -213,7 +225,7 @@ describe('records too large for a datagram', () => {
     expect(messagesOf(out.datagrams, 'alive').filter((m) => m.member.name === 'g')).toEqual([]);
     for (const d of out.datagrams) expect(d.bytes).toBeLessThanOrEqual(1400);
     const sync = out.streams.find((s) => s.kind === 'sync');
-    expect(sync?.messages[0].members.find((m: Msg) => m.name === 'g')?.tags.blob).toHaveLength(2000);
+    expect(sync?.messages[0]?.members.find((m: Msg) => m.name === 'g')?.tags.blob).toHaveLength(2000);
   });
 
   it('a local update above maxRecordBytes is refused and changes nothing', () => {
