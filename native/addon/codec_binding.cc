@@ -6,6 +6,7 @@
 //   encodeFrame(message) -> Buffer                            TCP frame (length + packet)
 //   decodeFrame(buffer, { maxRecordBytes, maxFrameBytes }) -> like decode, plus frameBytes
 //   packMtu(messages, mtu) -> { packet, accepted: boolean[] } through PacketBuilder
+//   validate(message, { maxRecordBytes }) -> null | reason   what peers would say about it
 //   encodedSize(message), encodedRecordSize(record) -> number
 //   benchmark(iterations) -> { encodeNsPerMsg, decodeNsPerMsg, messagesPerPacket, ... }
 //
@@ -471,6 +472,14 @@ Napi::Value PackMtu(const Napi::CallbackInfo& info) {
   return result;
 }
 
+Napi::Value Validate(const Napi::CallbackInfo& info) {
+  const w::Message message = to_message(info[0], "message", Context{.validate = false});
+  const w::Limits limits = decode_limits(options_of(info, 1));
+  const w::DecodeError error = w::validate_message(message, limits);
+  if (error == w::DecodeError::kNone) return info.Env().Null();
+  return Napi::String::New(info.Env(), w::error_name(error));
+}
+
 Napi::Value EncodedSize(const Napi::CallbackInfo& info) {
   const w::Message message = to_message(info[0], "message", Context{});
   return num(info.Env(), static_cast<double>(w::encoded_size(message)));
@@ -574,6 +583,7 @@ void RegisterCodec(Napi::Env env, Napi::Object exports) {
   codec.Set("encodeFrame", Napi::Function::New(env, EncodeFrame, "encodeFrame"));
   codec.Set("decodeFrame", Napi::Function::New(env, DecodeFrame, "decodeFrame"));
   codec.Set("packMtu", Napi::Function::New(env, PackMtu, "packMtu"));
+  codec.Set("validate", Napi::Function::New(env, Validate, "validate"));
   codec.Set("encodedSize", Napi::Function::New(env, EncodedSize, "encodedSize"));
   codec.Set("encodedRecordSize", Napi::Function::New(env, EncodedRecordSize, "encodedRecordSize"));
   codec.Set("benchmark", Napi::Function::New(env, Benchmark, "benchmark"));

@@ -66,7 +66,10 @@ class ByteReader {
     if (len < min_len) return fail(DecodeError::kBadField);
     if (len > max_len) return fail(DecodeError::kOversize);
     if (!need(static_cast<size_t>(len))) return;
-    out.assign(reinterpret_cast<const char*>(p_), static_cast<size_t>(len));
+    // clear + append rather than assign: append has a short path for text that fits the
+    // string's current capacity (the small-string buffer, for most names), assign does not.
+    out.clear();
+    out.append(reinterpret_cast<const char*>(p_), static_cast<size_t>(len));
     p_ += len;
   }
 

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "wire/byte_reader.h"
+#include "wire/message_tag.h"
 #include "wire/varint.h"
 
 namespace constellation::wire {
@@ -303,12 +304,49 @@ void read_body(ByteReader& r, size_t limit, SyncResponse& m) {
 }
 
 template <typename T>
-DecodeError decode_as(std::span<const uint8_t> body, size_t limit, Message& out) {
+DecodeError decode_into(std::span<const uint8_t> body, size_t limit, T& out) {
   ByteReader r(body);
   // Bytes after the known fields are ignored: a later version may append fields to a message
-  // and older peers still read the part they know (docs/wire.md, "Extensions").
-  read_body(r, limit, out.emplace<T>());
+  // and older peers still read the part they know (docs/wire.md, "Forward compatibility").
+  read_body(r, limit, out);
   return r.error();
+}
+
+DecodeError decode_user(uint8_t type, std::span<const uint8_t> body, UserMessage& out) {
+  out.type = type;
+  out.payload.assign(body.begin(), body.end());
+  return DecodeError::kNone;
+}
+
+// One dispatch on the type byte for both decode_message and the packet loop.
+template <typename Sink>
+DecodeError dispatch(uint8_t type, Sink&& sink) {
+  switch (static_cast<MessageType>(type)) {
+    case MessageType::kPing:
+      return sink(std::in_place_type<Ping>);
+    case MessageType::kAck:
+      return sink(std::in_place_type<Ack>);
+    case MessageType::kPingReq:
+      return sink(std::in_place_type<PingReq>);
+    case MessageType::kNack:
+      return sink(std::in_place_type<Nack>);
+    case MessageType::kAlive:
+      return sink(std::in_place_type<Alive>);
+    case MessageType::kSuspect:
+      return sink(std::in_place_type<Suspect>);
+    case MessageType::kDead:
+      return sink(std::in_place_type<Dead>);
+    case MessageType::kLeave:
+      return sink(std::in_place_type<Leave>);
+    case MessageType::kSyncRequest:
+      return sink(std::in_place_type<SyncRequest>);
+    case MessageType::kSyncResponse:
+      return sink(std::in_place_type<SyncResponse>);
+    default:
+      break;
+  }
+  if (!is_user_type(type)) return DecodeError::kBadField;
+  return sink(std::in_place_type<UserMessage>);
 }
 
 }  // namespace
@@ -334,48 +372,28 @@ const char* error_name(DecodeError error) {
 DecodeError decode_message(MessageType type, std::span<const uint8_t> body, const Limits& limits,
                            Message& out) {
   const size_t limit = record_limit(limits);
-  switch (type) {
-    case MessageType::kPing:
-      return decode_as<Ping>(body, limit, out);
-    case MessageType::kAck:
-      return decode_as<Ack>(body, limit, out);
-    case MessageType::kPingReq:
-      return decode_as<PingReq>(body, limit, out);
-    case MessageType::kNack:
-      return decode_as<Nack>(body, limit, out);
-    case MessageType::kAlive:
-      return decode_as<Alive>(body, limit, out);
-    case MessageType::kSuspect:
-      return decode_as<Suspect>(body, limit, out);
-    case MessageType::kDead:
-      return decode_as<Dead>(body, limit, out);
-    case MessageType::kLeave:
-      return decode_as<Leave>(body, limit, out);
-    case MessageType::kSyncRequest:
-      return decode_as<SyncRequest>(body, limit, out);
-    case MessageType::kSyncResponse:
-      return decode_as<SyncResponse>(body, limit, out);
-    default:
-      break;
-  }
   const auto raw = static_cast<uint8_t>(type);
-  if (!is_user_type(raw)) return DecodeError::kBadField;
-  auto& user = out.emplace<UserMessage>();
-  user.type = raw;
-  user.payload.assign(body.begin(), body.end());
-  return DecodeError::kNone;
+  return dispatch(raw, [&]<typename T>(std::in_place_type_t<T>) {
+    auto& message = out.emplace<T>();
+    if constexpr (std::is_same_v<T, UserMessage>) {
+      return decode_user(raw, body, message);
+    } else {
+      return decode_into(body, limit, message);
+    }
+  });
 }
 
 DecodeError decode_messages(std::span<const uint8_t> bytes, const Limits& limits,
                             DecodedPacket& out) {
   out.messages.clear();
   out.skipped_unknown = 0;
+  const size_t limit = record_limit(limits);
   ByteReader r(bytes);
   while (r.remaining() > 0) {
     const uint8_t type = r.u8();
     const uint64_t length = r.varint64();
     if (!r.ok()) return r.error();
-    // Checked before the body is taken so an absurd length cannot be mistaken for a cast.
+    // Checked against what remains before the u64 is narrowed to a size.
     if (length > r.remaining()) return DecodeError::kTruncated;
     const auto body = r.bytes(static_cast<size_t>(length));
     // Type 0 is never assigned: a zero there means zero-filled or misaligned bytes.
@@ -385,8 +403,15 @@ DecodeError decode_messages(std::span<const uint8_t> bytes, const Limits& limits
       ++out.skipped_unknown;
       continue;
     }
-    const DecodeError error =
-        decode_message(static_cast<MessageType>(type), body, limits, out.messages.emplace_back());
+    const DecodeError error = dispatch(type, [&]<typename T>(std::in_place_type_t<T>) {
+      // Constructed in place as the right alternative: no default message to replace.
+      auto& message = std::get<T>(out.messages.emplace_back(std::in_place_type<T>));
+      if constexpr (std::is_same_v<T, UserMessage>) {
+        return decode_user(type, body, message);
+      } else {
+        return decode_into(body, limit, message);
+      }
+    });
     if (error != DecodeError::kNone) return error;
   }
   if (out.messages.empty() && out.skipped_unknown == 0) return DecodeError::kTruncated;
@@ -398,13 +423,14 @@ DecodeError decode_packet(std::span<const uint8_t> bytes, const Limits& limits,
   out.flags = 0;
   out.messages.clear();
   out.skipped_unknown = 0;
-  uint8_t magic[4];
-  write_be32(kMagic, magic);
-  const size_t magic_seen = std::min(bytes.size(), sizeof magic);
-  if (magic_seen > 0 && std::memcmp(bytes.data(), magic, magic_seen) != 0) {
-    return DecodeError::kBadMagic;
+  if (bytes.size() < kHeaderSize) {
+    // Too short for a header; still say bad_magic if the bytes present cannot begin one.
+    for (size_t i = 0; i < bytes.size() && i < 4; ++i) {
+      if (bytes[i] != static_cast<uint8_t>(kMagic >> (24 - 8 * i))) return DecodeError::kBadMagic;
+    }
+    return DecodeError::kTruncated;
   }
-  if (bytes.size() < kHeaderSize) return DecodeError::kTruncated;
+  if (read_be32(bytes.data()) != kMagic) return DecodeError::kBadMagic;
   if (bytes[4] != kProtocolVersion) return DecodeError::kBadVersion;
   const uint8_t flags = bytes[5];
   if ((flags & ~kKnownFlags) != 0) return DecodeError::kBadField;
@@ -431,13 +457,22 @@ void encode_header(uint8_t flags, std::vector<uint8_t>& out) {
 }
 
 void encode_message(const Message& message, std::vector<uint8_t>& out) {
-  const size_t body = message_body_size(message);
-  const size_t start = out.size();
-  out.resize(start + 1 + varint_size(body) + body);
-  uint8_t* p = out.data() + start;
-  *p++ = static_cast<uint8_t>(type_of(message));
-  p = write_varint(body, p);
-  std::visit([p](const auto& m) { write_body(m, p); }, message);
+  // One visit sizes and writes the message, so the type is dispatched on once.
+  std::visit(
+      [&out](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        const size_t body = body_size(m);
+        const size_t start = out.size();
+        out.resize(start + 1 + varint_size(body) + body);
+        uint8_t* p = out.data() + start;
+        if constexpr (std::is_same_v<T, UserMessage>) {
+          *p++ = m.type;
+        } else {
+          *p++ = static_cast<uint8_t>(message_tag<T>());
+        }
+        write_body(m, write_varint(body, p));
+      },
+      message);
 }
 
 std::vector<uint8_t> encode_packet(std::span<const Message> messages) {

@@ -48,6 +48,8 @@ DecodeError decode_messages(std::span<const uint8_t> bytes, const Limits& limits
                             DecodedPacket& out);
 
 // Decodes one message body of a known type (no header). Used by the packet decoder and fuzzers.
+// A user type (0x80..0xFF) gives a UserMessage; 0 or an unknown type (0x0B..0x7F) is kBadField
+// (the packet decoder skips unknown types before it gets here).
 DecodeError decode_message(MessageType type, std::span<const uint8_t> body, const Limits& limits,
                            Message& out);
 
@@ -55,6 +57,14 @@ DecodeError decode_message(MessageType type, std::span<const uint8_t> body, cons
 size_t encoded_size(const Message& message);
 // Bytes of one member record as encoded inside ALIVE and SYNC messages.
 size_t encoded_record_size(const MemberRecord& record);
+
+// What the decoder would say about this message once encoded (kNone: peers will accept it).
+// The encoder writes whatever it is given; callers that take values from outside (the engine's
+// local metadata, the JS API) check them here first: an empty or over-long name or tag key
+// (kBadField / kOversize), a record above `limits` (kOversize), an out-of-range state, address
+// family or user type (kBadField).
+DecodeError validate_message(const Message& message, const Limits& limits);
+DecodeError validate_record(const MemberRecord& record, const Limits& limits);
 
 void encode_header(uint8_t flags, std::vector<uint8_t>& out);
 void encode_message(const Message& message, std::vector<uint8_t>& out);

@@ -3,26 +3,9 @@
 
 #include <type_traits>
 
+#include "wire/message_tag.h"
+
 namespace constellation::wire {
-
-namespace {
-
-template <typename T>
-constexpr MessageType tag_of() {
-  if constexpr (std::is_same_v<T, Ping>) return MessageType::kPing;
-  if constexpr (std::is_same_v<T, Ack>) return MessageType::kAck;
-  if constexpr (std::is_same_v<T, PingReq>) return MessageType::kPingReq;
-  if constexpr (std::is_same_v<T, Nack>) return MessageType::kNack;
-  if constexpr (std::is_same_v<T, Alive>) return MessageType::kAlive;
-  if constexpr (std::is_same_v<T, Suspect>) return MessageType::kSuspect;
-  if constexpr (std::is_same_v<T, Dead>) return MessageType::kDead;
-  if constexpr (std::is_same_v<T, Leave>) return MessageType::kLeave;
-  if constexpr (std::is_same_v<T, SyncRequest>) return MessageType::kSyncRequest;
-  if constexpr (std::is_same_v<T, SyncResponse>) return MessageType::kSyncResponse;
-  return MessageType::kUserFirst;
-}
-
-}  // namespace
 
 MessageType type_of(const Message& message) {
   return std::visit(
@@ -31,7 +14,7 @@ MessageType type_of(const Message& message) {
         if constexpr (std::is_same_v<T, UserMessage>) {
           return static_cast<MessageType>(m.type);
         } else {
-          return tag_of<T>();
+          return message_tag<T>();
         }
       },
       message);
