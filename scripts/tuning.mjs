@@ -53,8 +53,9 @@ const allSettings = [
 
 const only = args.only ? String(args.only).split(';') : null;
 const settings = only ? allSettings.filter((s) => only.includes(s.name)) : allSettings;
-if (settings.length === 0)
+if (settings.length === 0) {
   throw new Error(`--only matches no setting; known: ${allSettings.map((s) => s.name).join('; ')}`);
+}
 
 function parseArgs(argv) {
   const parsed = {};
