@@ -1,6 +1,6 @@
-// Keyring plumbing for the agent's /v1/keys. Encryption belongs to the Cluster API (issue 5:
-// `cluster.keys.add / use / remove / list`); until this build's Cluster has it, every keyring
-// call fails with ERR_ENCRYPTION_UNAVAILABLE rather than pretending.
+// Keyring plumbing for the agent's /v1/keys over the Cluster API's `cluster.keys.add / use /
+// remove / list`. A build whose Cluster had no keyring would fail every call with
+// ERR_ENCRYPTION_UNAVAILABLE rather than pretend; this build has one.
 import { randomBytes } from 'node:crypto';
 import { Cluster } from '../index.js';
 

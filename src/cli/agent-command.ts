@@ -82,8 +82,7 @@ export async function agentOptions(args: readonly string[]): Promise<
     if (problem) throw new UsageError(`${cmd}: --keyfile: the key in ${values.keyfile} is ${problem}`);
     // Running unencrypted while the operator asked for a key would be worse than not running.
     if (!encryptionAvailable()) throw new CommandError(`${cmd}: --keyfile: encryption not available in this build`);
-    // Issue 5 has keys given as base64 strings; the start option is assumed to be `keys` (the
-    // primary first) until the Cluster API names it.
+    // Cluster.start takes `keys` (base64 strings or Buffers, the primary first).
     (options as AgentOptions & { keys?: string[] }).keys = [text.trim()];
   }
   const logLevel = parseLogLevel(values['log-level'] ?? 'info');
