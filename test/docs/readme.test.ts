@@ -1,4 +1,4 @@
-// The examples of docs/README-ops.md (the README sections of the operator's tools) run here:
+// The examples of README.md (the README sections of the operator's tools) run here:
 // the CLI session as written (ports swapped for free ones, so the test never collides with
 // anything listening on 7946), and the configuration table against the native profile table.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -9,12 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { profileDefaults } from '../../src/index';
 import { cliPath, root, runCli, waitFor } from '../agent/agent-process';
 
-const doc = readFileSync(path.join(root, 'docs', 'README-ops.md'), 'utf8');
+const doc = readFileSync(path.join(root, 'README.md'), 'utf8');
 
 /** The text after the `<!-- test: name -->` marker: the fenced block or table that follows. */
 function marked(name: string): string {
   const at = doc.indexOf(`<!-- test: ${name} -->`);
-  if (at < 0) throw new Error(`docs/README-ops.md has no <!-- test: ${name} --> marker`);
+  if (at < 0) throw new Error(`README.md has no <!-- test: ${name} --> marker`);
   return doc.slice(at + `<!-- test: ${name} -->`.length).trimStart();
 }
 
@@ -29,7 +29,7 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-describe('docs/README-ops.md', () => {
+describe('README.md', () => {
   const background: { child: ChildProcess; out: () => string; exit: Promise<number | null> }[] = [];
   afterAll(() => {
     for (const b of background) b.child.kill('SIGKILL');
