@@ -24,7 +24,15 @@ import {
   type SeedFailure,
   UnknownMemberError,
 } from './errors.js';
-import { type NativeClusterHandle, type NativeCompletion, type NativeEvent, native } from './native.js';
+import {
+  type MemberColumns,
+  type NativeClusterHandle,
+  type NativeCompletion,
+  type NativeEvent,
+  native,
+  readEvents,
+  readMembers,
+} from './native.js';
 
 /** Where a member stands. `left` is a deliberate departure, `dead` a detected failure. */
 export type MemberState = 'alive' | 'suspect' | 'dead' | 'left';
@@ -250,8 +258,8 @@ export class Cluster {
   static async start(options: ClusterOptions): Promise<Cluster> {
     const resolved = resolveOptions(options);
     let cluster: Cluster | undefined;
-    const onBatch = (events: NativeEvent[], completions: NativeCompletion[]) => {
-      if (cluster) cluster.#deliver(events, completions);
+    const onBatch = (events: MemberColumns, completions: NativeCompletion[]) => {
+      if (cluster) cluster.#deliver(readEvents(events), completions);
     };
     let handle: NativeClusterHandle;
     const encrypted = resolved.keys.length > 0;
@@ -537,10 +545,9 @@ export class Cluster {
   #refresh(): readonly Member[] {
     this.#assertRunning();
     const previous = this.#table;
-    const fresh = this.#handle.members(previous !== undefined);
-    if (fresh === undefined && previous !== undefined) return previous;
-    const next: Member[] = new Array(fresh?.length ?? 0);
-    for (let i = 0; i < next.length; i++) next[i] = (fresh?.[i] ?? previous?.[i]) as Member;
+    const update = this.#handle.members(previous !== undefined);
+    if (update === undefined) return previous ?? [];
+    const next = readMembers(update, previous);
     this.#table = next;
     this.#byName = undefined;
     return next;

@@ -153,6 +153,7 @@ function fail(field: string, rule: string): never {
 
 function checkName(value: unknown, field: string): string {
   if (typeof value !== 'string' || value.length === 0) fail(field, 'a non-empty string');
+  if (value.includes('\0')) fail(field, 'a string without NUL characters');
   if (Buffer.byteLength(value) > MAX_NAME_BYTES) fail(field, `at most ${MAX_NAME_BYTES} bytes of UTF-8`);
   return value;
 }
@@ -232,6 +233,8 @@ export function checkTags(value: unknown, field: string): Record<string, string>
   for (const [key, v] of Object.entries(value)) {
     if (key.length === 0 || Buffer.byteLength(key) > MAX_NAME_BYTES) fail(`${field}.${key}`, 'a key of 1-255 bytes');
     if (typeof v !== 'string') fail(`${field}.${key}`, 'a string');
+    // The addon passes strings to JavaScript NUL-separated (see MemberColumns).
+    if (key.includes('\0') || v.includes('\0')) fail(`${field}.${key}`, 'strings without NUL characters');
     out[key] = v;
   }
   return out;

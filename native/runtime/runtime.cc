@@ -37,6 +37,8 @@ constexpr core::TimeMs kMaxWaitMs = 1000;
 // that hundreds of members join at once must queue them all: a connection the queue cannot
 // take has its SYN dropped and retried by the joiner only a second later.
 constexpr int kListenBacklog = 4096;
+// How stale the member snapshot may get after inputs that changed the table without an event.
+constexpr core::TimeMs kQuietPublishMs = 100;
 // How long the listener rests after accept() ran out of descriptors.
 constexpr core::TimeMs kAcceptPauseMs = 100;
 
@@ -160,6 +162,8 @@ class Runtime::Loop : public Reactor::Client {
   uint64_t last_stamp_ = 0;
   uint64_t snapshot_version_ = 0;
   uint64_t published_incarnation_ = 0;
+  core::TimeMs members_published_at_ = 0;
+  bool unsure_ = false;  // inputs since the last snapshot may have changed the table
   // Offset from the monotonic clock to the wall clock, fixed at start, for event times.
   int64_t wall_offset_ = 0;
 };
@@ -261,6 +265,7 @@ core::TimeMs Runtime::Loop::wait_ms(core::TimeMs now) const {
   core::TimeMs until = std::min(engine_->next_deadline(), now + kMaxWaitMs);
   for (const auto& [token, entry] : conns_) until = std::min(until, entry.conn.deadline());
   if (listen_paused_until_ != 0) until = std::min(until, listen_paused_until_);
+  if (unsure_) until = std::min(until, members_published_at_ + kQuietPublishMs);
   return std::max<core::TimeMs>(0, until - now);
 }
 
@@ -311,7 +316,10 @@ void Runtime::Loop::handle(Runtime& owner, const epoll_event* events, int n) {
     leave_tokens_.clear();
   }
   // Reaped tombstones leave the table without an event; the count catches them.
+  // Some changes come without an event (a member's incarnation rising on gossip with no
+  // state change): after any input, republish within kQuietPublishMs even without one.
   const bool changed = !batch_.events.empty() || engine_->incarnation() != published_incarnation_ ||
+                       (unsure_ && now - members_published_at_ >= kQuietPublishMs) ||
                        engine_->member_count() != published_->members.size();
   publish(owner, changed);
   if (!batch_.events.empty() || !batch_.completions.empty()) {
@@ -401,14 +409,16 @@ void Runtime::Loop::apply(Command& command, core::TimeMs now) {
 
 void Runtime::Loop::on_udp(core::TimeMs now) {
   const auto keys = keyring();
-  udp_.receive_all([&](const wire::Address& from, std::span<const uint8_t> bytes) {
-    const wire::OpenError error = wire::open(bytes, keys.get(), label_, opened_);
-    if (error != wire::OpenError::kNone) {
-      ++envelope_rejected_[static_cast<size_t>(error)];
-      return;
-    }
-    engine_->receive(from, opened_, now);
-  });
+  if (udp_.receive_all([&](const wire::Address& from, std::span<const uint8_t> bytes) {
+        const wire::OpenError error = wire::open(bytes, keys.get(), label_, opened_);
+        if (error != wire::OpenError::kNone) {
+          ++envelope_rejected_[static_cast<size_t>(error)];
+          return;
+        }
+        engine_->receive(from, opened_, now);
+      }) > 0) {
+    unsure_ = true;
+  }
 }
 
 void Runtime::Loop::on_accept(core::TimeMs now) {
@@ -498,6 +508,7 @@ void Runtime::Loop::on_conn(uint64_t token, uint32_t events, core::TimeMs now) {
   if (it == conns_.end()) return;
   StreamConn& conn = it->second.conn;
   StreamConn::Status status = conn.on_ready(events);
+  if (status == StreamConn::Status::kFrameRead) unsure_ = true;
   if (status == StreamConn::Status::kFrameRead && conn.role() == StreamConn::Role::kIncoming) {
     std::vector<uint8_t> request;
     if (!open_frame(conn.frame(), request)) {
@@ -678,9 +689,9 @@ void Runtime::Loop::publish(Runtime& owner, bool members_changed) {
   std::shared_ptr<Snapshot> snapshot;
   if (members_changed) {
     snapshot = std::make_shared<Snapshot>();
-    snapshot->version = ++snapshot_version_;
     snapshot->members.reserve(engine_->member_count());
     const std::vector<MemberView>* previous = published_ ? &published_->members : nullptr;
+    bool any_new = false;
     engine_->for_each_member([&](const core::MemberInfo& info) {
       MemberView view{info.record,      info.state,
                       info.incarnation, info.state_changed_at + wall_offset_,
@@ -696,12 +707,22 @@ void Runtime::Loop::publish(Runtime& owner, bool members_changed) {
           view.stamp = old.stamp;
         }
       }
-      if (view.stamp == 0) view.stamp = ++last_stamp_;
+      if (view.stamp == 0) {
+        view.stamp = ++last_stamp_;
+        any_new = true;
+      }
       snapshot->members.push_back(std::move(view));
     });
-    snapshot->last_stamp = last_stamp_;
     published_incarnation_ = engine_->incarnation();
-    published_ = snapshot;
+    members_published_at_ = monotonic_ms();
+    unsure_ = false;
+    if (!any_new && previous != nullptr && previous->size() == snapshot->members.size()) {
+      snapshot.reset();  // nothing changed: readers keep the version they have
+    } else {
+      snapshot->version = ++snapshot_version_;
+      snapshot->last_stamp = last_stamp_;
+      published_ = snapshot;
+    }
   }
   std::lock_guard lock(owner.snapshot_mutex_);
   owner.stats_ = stats;

@@ -25,6 +25,7 @@ const badOptions: [string, Record<string, unknown>][] = [
   ['nodeName', { nodeName: '' }],
   ['nodeName', { nodeName: 'x'.repeat(256) }],
   ['nodeName', { nodeName: 42 }],
+  ['nodeName', { nodeName: 'a\0b' }],
   ['clusterName', { clusterName: '' }],
   ['profile', { profile: 'fast' }],
   ['bind', { bind: 'localhost:7946' }],
@@ -66,6 +67,7 @@ const badOptions: [string, Record<string, unknown>][] = [
   ['resources.ramTotalMb', { resources: { ramTotalMb: Number.NaN } }],
   ['tags', { tags: ['a'] }],
   ['tags.zone', { tags: { zone: 3 } }],
+  ['tags.zone', { tags: { zone: 'eu\0west' } }],
   ['ioThread', { ioThread: 'many' }],
   ['probeIntervallMs', { probeIntervallMs: 500 }],
 ];

@@ -50,9 +50,12 @@ describe('members in separate processes, tightened timings', () => {
       expect(m.reported('suspect', blocked.name), `${m.name} suspected ${blocked.name}`).toBe(false);
       expect(m.view.get(blocked.name)).toBe('alive');
     }
-    // Its own view kept flowing through the block: it still sees everyone alive.
-    const view = (await blocked.request('members')).members as { name: string; state: string }[];
+    // Its own view kept flowing through the block: it still sees everyone alive. And it never
+    // had to refute a suspicion (a suspected member raises its incarnation to refute): its
+    // incarnation is still the one it started with, so nobody suspected it even briefly.
+    const view = (await blocked.request('members')).members as { name: string; state: string; incarnation: number }[];
     expect(view.filter((m) => m.state === 'alive')).toHaveLength(members.length);
+    expect(view.find((m) => m.name === blocked.name)?.incarnation).toBe(0);
   });
 
   it('marks a member stopped (SIGSTOP) dead everywhere, and alive again after SIGCONT', async () => {
@@ -108,16 +111,16 @@ describe('members in separate processes, LAN profile', () => {
     stopped.signal('SIGSTOP');
     await elapse(3000);
     stopped.signal('SIGCONT');
-    // Once everyone holds it alive, no suspicion of it is left running anywhere, so no death
-    // verdict can follow. A round trip to each watcher flushes events still in flight on its
-    // IPC channel (messages keep their order), so a late 'suspect' cannot slip past the check.
+    // Once everyone holds it alive, in its table and in the events it sent (the table is
+    // published a moment before the events cross to JavaScript), no suspicion of it is left
+    // running anywhere and every verdict reached before has been reported, in order.
     await waitFor('everyone sees q1 alive', async () => {
       const tables = await Promise.all(watchers.map((m) => m.request('members')));
-      return tables.every((t) =>
+      const inTables = tables.every((t) =>
         (t.members as { name: string; state: string }[]).some((x) => x.name === stopped.name && x.state === 'alive'),
       );
+      return inTables && watchers.every((m) => m.view.get(stopped.name) === 'alive');
     });
-    for (const m of watchers) expect(m.view.get(stopped.name)).toBe('alive');
     for (const m of watchers) expect(m.reported('dead', stopped.name), `${m.name} buried q1`).toBe(false);
   });
 });
