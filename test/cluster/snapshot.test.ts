@@ -21,7 +21,8 @@ describe('the member snapshot', () => {
   const announce = (incarnation: number) =>
     new Promise<void>((resolve, reject) =>
       udp.send(
-        addon.codec.encode([{ type: 'alive', member: record(incarnation) }]),
+        // A cluster without keys takes labelled packets carrying its name ('default').
+        addon.envelope.seal(addon.codec.encode([{ type: 'alive', member: record(incarnation) }]), null, 'default'),
         cluster.address.port,
         cluster.address.host,
         (e) => (e ? reject(e) : resolve()),
@@ -53,7 +54,7 @@ describe('the member snapshot', () => {
     };
     await new Promise<void>((resolve, reject) =>
       udp.send(
-        addon.codec.encode([{ type: 'alive', member: hostile }]),
+        addon.envelope.seal(addon.codec.encode([{ type: 'alive', member: hostile }]), null, 'default'),
         cluster.address.port,
         cluster.address.host,
         (e) => (e ? reject(e) : resolve()),
