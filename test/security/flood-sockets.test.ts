@@ -3,6 +3,7 @@
 // show. The members must stay alive, every refused datagram is counted by reason, the table
 // stays bounded, and the process's memory barely moves.
 import { createSocket, type Socket } from 'node:dgram';
+import { connect, type Socket as TcpSocket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Cluster, ClusterEvent, ClusterOptions } from '../../src/index';
 import { addressOf, allSee, FAST, startGroup, waitFor } from '../cluster/helpers';
@@ -10,8 +11,10 @@ import { codec, envelope, key, prng, ring } from './envelope-helpers';
 
 const running: Cluster[] = [];
 const sockets: Socket[] = [];
+const streams: TcpSocket[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.close();
+  for (const s of streams.splice(0)) s.destroy();
   await Promise.all(running.splice(0).map((c) => c.shutdown()));
 });
 
@@ -140,5 +143,40 @@ describe('a flood on loopback', () => {
     await waitFor('the table to fill', () => target.stats().members === 40);
     expect(target.members().length).toBe(40);
     await waitFor('the real members alive everywhere', () => allSee(clusters, ['m0', 'm1', 'm2'], 'alive'));
+  });
+
+  it('150 hostile TCP connections (huge frame claims, stalled frames) are refused or closed; members still sync', async () => {
+    const clusters = await group(58, { clusterName: 'streams', keys: [key(16, 95)] });
+    const target = clusters[0] as Cluster;
+    const { host, port } = target.address;
+    let closed = 0;
+    for (let i = 0; i < 150; i++) {
+      const socket = connect({ host, port, localAddress: '127.0.0.99' });
+      streams.push(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => closed++);
+      socket.on('connect', () => {
+        const header = Buffer.alloc(4);
+        // One in three claims a frame of 2 GiB (above the limit); the others announce 1,000
+        // bytes and send 10, holding a slot: 100 stalled connections for 64 slots.
+        header.writeUInt32BE(i % 3 === 0 ? 0x7fff_ffff : 1000);
+        socket.write(i % 3 === 0 ? header : Buffer.concat([header, Buffer.alloc(10, 7)]));
+      });
+    }
+    // Oversize claims are dropped at once, stalled frames at the stream timeout (1 s here), and
+    // connections beyond the 64 in flight are refused at accept.
+    await waitFor('every hostile connection closed by the member', () => closed === 150);
+    expect(target.stats().streamsRefused).toBeGreaterThan(0);
+    // Anti-entropy over TCP still works: a new member joins through the same seed.
+    const late = await startGroup(1, {
+      prefix: 'late',
+      firstHost: 61,
+      options: { ...FAST, clusterName: 'streams', keys: [key(16, 95)] },
+    });
+    running.push(...late);
+    await (late[0] as Cluster).join([addressOf(target)]);
+    await waitFor('the late member everywhere', () =>
+      allSee([...clusters, ...late], ['m0', 'm1', 'm2', 'late0'], 'alive'),
+    );
   });
 });
