@@ -1,15 +1,19 @@
-// `addon.NativeCluster`: one runtime (native/runtime) as a JavaScript object. The TypeScript
-// `Cluster` class validates everything before it gets here and owns promises and tokens; this
-// file only converts values and moves batches across threads.
+// `addon.NativeCluster`: one runtime (native/runtime) as a JavaScript object; and `addon.echo`,
+// the throughput harness bench/echo.mjs uses. The TypeScript `Cluster` class validates
+// everything before it gets here and owns promises and tokens; this file only converts values
+// and moves batches across threads.
 #include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "addon/bindings.h"
 #include "core/config.h"
+#include "runtime/echo.h"
 #include "runtime/runtime.h"
 #include "runtime/socket_address.h"
 #include "wire/envelope.h"
@@ -715,11 +719,89 @@ Napi::Value profile_defaults(const Napi::CallbackInfo& info) {
   return config_to_js(info.Env(), c);
 }
 
+// ---- addon.echo: the throughput harness behind bench/echo.mjs (native/runtime/echo.h) ----
+
+std::mutex echo_servers_mutex;
+struct EchoServerEntry {
+  std::shared_ptr<runtime::RawEchoServer> server;
+  size_t closer = 0;
+};
+std::map<uint32_t, EchoServerEntry> echo_servers;
+uint32_t next_echo_server = 1;
+
+// rawServerStart(ip) -> { id, port }
+Napi::Value echo_server_start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const wire::Address bind = parse_address(env, info[0].ToString().Utf8Value(), 0, "ip");
+  std::string error;
+  std::shared_ptr<runtime::RawEchoServer> server = runtime::RawEchoServer::start(bind, error);
+  if (!server) throw Napi::Error::New(env, "echo server: " + error);
+  // A worker that exits with the server running must still stop its thread.
+  const size_t closer = addon_data(env).add_closer([server] { server->stop(); });
+  uint32_t id = 0;
+  {
+    std::lock_guard lock(echo_servers_mutex);
+    id = next_echo_server++;
+    echo_servers[id] = EchoServerEntry{server, closer};
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("id", Napi::Number::New(env, id));
+  out.Set("port", Napi::Number::New(env, server->address().port));
+  return out;
+}
+
+// rawServerStop(id) -> datagrams echoed
+Napi::Value echo_server_stop(const Napi::CallbackInfo& info) {
+  const uint32_t id = info[0].ToNumber().Uint32Value();
+  EchoServerEntry entry;
+  {
+    std::lock_guard lock(echo_servers_mutex);
+    auto it = echo_servers.find(id);
+    if (it == echo_servers.end()) return info.Env().Undefined();
+    entry = it->second;
+    echo_servers.erase(it);
+  }
+  addon_data(info.Env()).remove_closer(entry.closer);
+  const std::shared_ptr<runtime::RawEchoServer>& server = entry.server;
+  server->stop();
+  return Napi::Number::New(info.Env(), static_cast<double>(server->echoed()));
+}
+
+// client({ fromIp, ip, port, packet: Buffer, window, durationMs }) -> { sent, received, seconds }
+Napi::Value echo_client(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "client(options)");
+  const Napi::Object o = info[0].As<Napi::Object>();
+  const wire::Address from = parse_address(env, get_string(o, "fromIp"), 0, "fromIp");
+  const wire::Address target =
+      parse_address(env, get_string(o, "ip"), get_number(o, "port", -1), "ip/port");
+  const Napi::Value packet = o.Get("packet");
+  if (!packet.IsBuffer()) throw Napi::TypeError::New(env, "packet must be a Buffer");
+  const auto bytes = packet.As<Napi::Buffer<uint8_t>>();
+  const std::vector<uint8_t> request(bytes.Data(), bytes.Data() + bytes.Length());
+  const size_t window = static_cast<size_t>(std::max(1.0, get_number(o, "window", 64)));
+  const int duration = static_cast<int>(std::max(1.0, get_number(o, "durationMs", 1000)));
+  std::string error;
+  const runtime::EchoResult r =
+      runtime::run_echo_client(from, target, request, window, duration, error);
+  if (!error.empty()) throw Napi::Error::New(env, "echo client: " + error);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("sent", Napi::Number::New(env, static_cast<double>(r.sent)));
+  out.Set("received", Napi::Number::New(env, static_cast<double>(r.received)));
+  out.Set("seconds", Napi::Number::New(env, r.seconds));
+  return out;
+}
+
 }  // namespace
 
 void RegisterCluster(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeCluster", NativeCluster::Define(env));
   exports.Set("profileDefaults", Napi::Function::New(env, profile_defaults));
+  Napi::Object echo = Napi::Object::New(env);
+  echo.Set("rawServerStart", Napi::Function::New(env, echo_server_start, "rawServerStart"));
+  echo.Set("rawServerStop", Napi::Function::New(env, echo_server_stop, "rawServerStop"));
+  echo.Set("client", Napi::Function::New(env, echo_client, "client"));
+  exports.Set("echo", echo);
 }
 
 }  // namespace constellation::addon
