@@ -4,10 +4,9 @@
 // With encryption on, none of these packets gets past the envelope (envelope.test.ts); these
 // tests are the engine's own line of defence.
 //
-// Tests named "KNOWN WEAKNESS" assert the behaviour we want and are marked `it.fails` because
-// the engine does not have it yet: each is reported with a proposed fix in docs/security.md
-// ("Known engine weaknesses"). When the engine is fixed the test starts failing as `it.fails`;
-// turn it into a plain `it` then.
+// The incarnation-ceiling, amplification and reflection tests below began as `it.fails`
+// "KNOWN WEAKNESS" tests; the engine fixed them (docs/security.md, W1-W3) and they are plain
+// tests now. The one weakness still open is in flood-engine.test.ts (W5).
 import { describe, expect, it } from 'vitest';
 import { addressOf, alive, codec, dead, leave, PORT, suspect, TestEngine, TinyNet } from '../core/harness';
 
