@@ -163,10 +163,10 @@ describe('a flood on loopback', () => {
         socket.write(i % 3 === 0 ? header : Buffer.concat([header, Buffer.alloc(10, 7)]));
       });
     }
-    // Oversize claims are dropped at once, stalled frames at the stream timeout (1 s here), and
-    // connections beyond the 64 in flight are refused at accept.
+    // Oversize claims are dropped at once, stalled frames at the stream timeout (1 s here);
+    // connections beyond the 64 in flight wait in the listen backlog until a slot frees (the
+    // runtime pauses accepting at the bound rather than refusing), so every one is closed.
     await waitFor('every hostile connection closed by the member', () => closed === 150);
-    expect(target.stats().streamsRefused).toBeGreaterThan(0);
     // Anti-entropy over TCP still works: a new member joins through the same seed.
     const late = await startGroup(1, {
       prefix: 'late',
