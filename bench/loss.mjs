@@ -7,6 +7,7 @@
 //   falseSuspicions, falseDeaths    suspect / dead events during the soak (every member is alive)
 //   observersWithFalseSuspicion     members that suspected someone
 //   aliveEverywhereAfterMs          from removing the rule until every member sees all alive
+//   falseDeathsInRecovery, falseSuspicionsInRecovery   the same counts in that recovery time
 //   measuredDropFraction            packets the rule dropped / packets it saw (iptables counters)
 //   suspicionsStarted               suspicions members started themselves (each then spreads
 //                                   to every observer as a `suspect` event)
@@ -113,6 +114,8 @@ export default async function loss(args) {
         const packets = rules.map((line) => Number(line.trim().split(/\s+/)[0]));
         inNs('iptables', ['-w', '-F', 'INPUT']);
         const aliveEverywhereAfterMs = await converged(120_000);
+        // Verdicts reached after the loss stopped, while the last suspicions played out.
+        const total = await request('counts');
         const fields = {
           proto,
           loss: fraction,
@@ -121,6 +124,8 @@ export default async function loss(args) {
           falseDeaths: counts.falseDeaths,
           observersWithFalseSuspicion: counts.observersWithFalseSuspicion,
           aliveEverywhereAfterMs: aliveEverywhereAfterMs ?? null,
+          falseSuspicionsInRecovery: total.falseSuspicions - counts.falseSuspicions,
+          falseDeathsInRecovery: total.falseDeaths - counts.falseDeaths,
           measuredDropFraction: packets[0] ? Math.round(((packets[1] ?? 0) / packets[0]) * 1000) / 1000 : null,
           tcpPingsRequested: after.tcpPingsRequested - before.tcpPingsRequested,
           probeFailures: after.probeFailures - before.probeFailures,
