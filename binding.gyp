@@ -11,7 +11,10 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "native"
       ],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      # SWALLOW_UNTHROWABLE: a call from JavaScript into the addon while a worker is being
+      # terminated fails, and node-addon-api cannot throw that failure into JavaScript either;
+      # without this it rethrows in C++ and the process aborts (test/cluster/workers.test.ts).
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-O3"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-O3"],
       "cflags": ["-O2", "-Wall", "-Wextra"],

@@ -1,5 +1,6 @@
 // Clusters inside worker threads: each worker has its own Node environment, and the addon's env
 // cleanup hook must stop and join the I/O threads of clusters a worker leaves running.
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,23 +93,40 @@ describe('clusters in worker threads', () => {
     expect(exitCode).toBe(7);
   });
 
-  it('exits cleanly when the worker is terminated from outside while its clusters run', async () => {
-    const worker = new Worker(
-      `
-      const { parentPort } = require('node:worker_threads');
-      const { Cluster } = require(${JSON.stringify(compiled)});
+  it('survives a worker terminated from outside in the middle of a native call', () => {
+    // Each worker calls into the addon without pause, so termination lands inside a native
+    // call. That call fails and node-addon-api cannot throw the failure into a dying
+    // JavaScript either: without NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS (binding.gyp) it
+    // rethrew in C++ and the process aborted, within the first few rounds. The rounds run in a
+    // child process, so an abort shows as a signal rather than taking the test runner down.
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const addon = require('node-gyp-build')(${JSON.stringify(path.resolve(__dirname, '..', '..'))});
       (async () => {
-        const a = await Cluster.start({ nodeName: 't', bind: '127.0.0.46:0' });
-        a.on('event', () => {});
-        parentPort.postMessage('started');
-        setInterval(() => a.members(), 1);
+        for (let round = 0; round < 15; round++) {
+          const worker = new Worker(\`
+            const { parentPort } = require('node:worker_threads');
+            const { Cluster } = require(${JSON.stringify(compiled)});
+            (async () => {
+              const a = await Cluster.start({ nodeName: 't', bind: '127.0.0.46:0' });
+              a.on('event', () => {});
+              parentPort.postMessage('calling');
+              for (;;) a.members();
+            })();
+          \`, { eval: true });
+          await new Promise((resolve) => worker.once('message', resolve));
+          const exitCode = await worker.terminate();
+          console.log('round', round, 'exit', exitCode, 'closers', addon.activeClosers());
+        }
       })();
-    `,
-      { eval: true },
-    );
-    await new Promise((resolve) => worker.once('message', resolve));
-    const exitCode = await worker.terminate();
-    expect(exitCode).toBe(1);
-    expect(addon.activeClosers()).toBe(1); // only the main thread's observer remains
+    `;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.signal).toBeNull();
+    expect(child.status).toBe(0);
+    const rounds = child.stdout.trim().split('\n');
+    expect(rounds).toHaveLength(15);
+    // Every worker was stopped by the termination (exit code 1) and its cluster's I/O closer
+    // was run by the cleanup hook.
+    for (const line of rounds) expect(line).toMatch(/^round \d+ exit 1 closers 0$/);
   });
 });
