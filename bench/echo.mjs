@@ -30,7 +30,12 @@ export default async function echo(args) {
     ioThread: params.ioThread,
   });
   const raw = addon.echo.rawServerStart('127.0.0.202');
-  const ping = addon.codec.encode([{ type: 'ping', seq: 1, source: 'echo-client', target: 'echo-target' }]);
+  // Sealed as a member of the 'default' cluster sends it (labelled with the cluster name).
+  const ping = addon.envelope.seal(
+    addon.codec.encode([{ type: 'ping', seq: 1, source: 'echo-client', target: 'echo-target' }]),
+    null,
+    'default',
+  );
   const runtimeRates = [];
   const rawRates = [];
   try {

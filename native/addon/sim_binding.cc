@@ -377,6 +377,7 @@ sim::Scenario parse_scenario(Napi::Env env, const Napi::Value& value) {
       info.Set("queueEvents", static_cast<double>(p.queue_events));
       info.Set("running", p.running);
       info.Set("converged", p.converged);
+      info.Set("missingPairs", static_cast<double>(p.missing_pairs));
       callback->Call({info});
     };
   }

@@ -99,7 +99,22 @@ void EngineState::receive(const wire::Address& from, std::span<const uint8_t> da
   counters_.unknown_messages += decoded_.skipped_unknown;
   counters_.messages_in += decoded_.messages.size();
   reply_budget_ = datagram.size();
+  prefetch_subjects();
   for (auto& message : decoded_.messages) dispatch(from, message, now);
+}
+
+void EngineState::prefetch_subjects() const {
+  // Gossip is mostly lookups of the members it names; see MemberTable::prefetch_slot.
+  const auto subject = [](const wire::Message& message) -> std::string_view {
+    if (const auto* m = std::get_if<wire::Alive>(&message)) return m->member.name;
+    if (const auto* m = std::get_if<wire::Suspect>(&message)) return m->target;
+    if (const auto* m = std::get_if<wire::Dead>(&message)) return m->target;
+    if (const auto* m = std::get_if<wire::Leave>(&message)) return m->name;
+    return {};
+  };
+  if (decoded_.messages.size() < 2) return;
+  for (const auto& message : decoded_.messages) table_.prefetch_slot(subject(message));
+  for (const auto& message : decoded_.messages) table_.prefetch_entry(subject(message));
 }
 
 void EngineState::dispatch(const wire::Address& from, wire::Message& message, TimeMs now) {

@@ -55,6 +55,7 @@ class EngineState {
   // ---- engine.cc ----
   void start_if_needed(TimeMs now);
   void receive(const wire::Address& from, std::span<const uint8_t> datagram, TimeMs now);
+  void prefetch_subjects() const;
   void dispatch(const wire::Address& from, wire::Message& message, TimeMs now);
   void tick(TimeMs now);
   void recover_from_stall(TimeMs now);

@@ -35,6 +35,21 @@ uint32_t MemberTable::find(std::string_view name) const {
   return entry == kEmptySlot ? kNoIndex : index_of(entry);
 }
 
+void MemberTable::prefetch_slot(std::string_view name) const {
+  if (slots_.empty()) return;
+  __builtin_prefetch(&slots_[hash_name(name) & (slots_.size() - 1)]);
+}
+
+void MemberTable::prefetch_entry(std::string_view name) const {
+  if (slots_.empty()) return;
+  const size_t hash = hash_name(name);
+  // Only the first slot of the probe sequence: it holds the member most of the time.
+  const uint64_t entry = slots_[hash & (slots_.size() - 1)];
+  if (entry != kEmptySlot && (entry & kTagMask) == tag_of(hash)) {
+    __builtin_prefetch(&members_[index_of(entry)]);
+  }
+}
+
 uint32_t MemberTable::add(RecordPtr record, wire::MemberState state, uint64_t incarnation,
                           TimeMs now) {
   const auto index = static_cast<uint32_t>(members_.size());

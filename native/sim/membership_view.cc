@@ -83,4 +83,12 @@ void MembershipView::recount_complete() {
   }
 }
 
+uint64_t MembershipView::missing_pairs() const {
+  uint64_t missing = 0;
+  for (uint32_t m = 0; m < members_; ++m) {
+    if (running_[m] != 0) missing += running_count_ - 1 - alive_seen_[m];
+  }
+  return missing;
+}
+
 }  // namespace constellation::sim

@@ -36,6 +36,9 @@ class MembershipView {
 
   // Every running member sees every other running member alive (and there is at least one).
   bool all_alive() const { return running_count_ > 0 && complete_count_ == running_count_; }
+  // Pairs (running observer, other running member) where the observer does not see the other
+  // alive: how far from converged the cluster is. O(members).
+  uint64_t missing_pairs() const;
   // How many running members `observer` sees alive, itself excluded.
   uint32_t alive_seen(uint32_t observer) const { return alive_seen_[observer]; }
 

@@ -58,6 +58,7 @@ struct Progress {
   uint64_t queue_events = 0;
   uint32_t running = 0;
   bool converged = false;
+  uint64_t missing_pairs = 0;  // (observer, member) pairs not yet seen alive
 };
 
 struct Scenario {

@@ -492,7 +492,7 @@ SimResult Simulator::run() {
     now_ = entry.at;
     if (now_ >= next_report) {
       scenario_.on_progress(Progress{now_, result_.queue_events, view_.running_count(),
-                                     result_.converged_at.has_value()});
+                                     result_.converged_at.has_value(), view_.missing_pairs()});
       next_report = now_ - now_ % scenario_.progress_every_ms + scenario_.progress_every_ms;
     }
     ++result_.queue_events;

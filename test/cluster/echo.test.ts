@@ -16,7 +16,10 @@ describe('the echo harness', () => {
     await cluster.shutdown();
   });
 
-  const ping = (target: string) => addon.codec.encode([{ type: 'ping', seq: 9, source: 'client', target }]);
+  // Labelled with the cluster name, as a member of the 'default' cluster sends it: an
+  // unlabelled packet is counted as wrong_cluster and dropped.
+  const ping = (target: string) =>
+    addon.envelope.seal(addon.codec.encode([{ type: 'ping', seq: 9, source: 'client', target }]), null, 'default');
 
   it('counts PING -> ACK round trips through a running cluster', () => {
     const before = cluster.stats().packetsIn;
