@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { InvalidConfigError } from './errors.js';
+import { checkLogger, type Logger, silentLogger } from './logger.js';
 import { native } from './native.js';
 
 /** A protocol profile: memberlist's LAN, WAN and Local defaults (see docs/tuning.md for changes). */
@@ -102,6 +103,18 @@ export interface ClusterOptions extends Partial<ProtocolOptions> {
    * logs, stats or events; pass Buffers and clear them after `start` if that matters to you.
    */
   keys?: readonly (Uint8Array | string)[];
+  /**
+   * The incarnation this member starts at (a non-negative safe integer). Default 0. SWIM orders
+   * news about a member by incarnation, so a member restarted under the same name should start
+   * above every incarnation it used before: then its first ALIVE is news to everyone, never
+   * mistaken for an old one. The agent's snapshot remembers the last one and does this.
+   */
+  incarnation?: number;
+  /**
+   * A pino-style logger (`debug`, `info`, `warn`, `error`, each taking structured fields then
+   * a message); pino itself can be passed. Default: silent. Keys are never logged.
+   */
+  logger?: Logger;
 }
 
 /** Which native thread runs a cluster's protocol; see {@link ClusterOptions.ioThread}. */
@@ -122,6 +135,8 @@ export interface ResolvedOptions {
   ioThread: IoThread;
   /** Key copies for the native layer; `Cluster.start` wipes them once the runtime holds them. */
   keys: Buffer[];
+  incarnation: number;
+  logger: Logger;
 }
 
 const PROFILES: readonly Profile[] = ['lan', 'wan', 'local'];
@@ -137,6 +152,8 @@ const OTHER_OPTIONS = new Set([
   'tags',
   'ioThread',
   'keys',
+  'incarnation',
+  'logger',
 ]);
 const MAX_NAME_BYTES = 255;
 const MAX_U32 = 0xffff_ffff;
@@ -282,6 +299,13 @@ function checkKeys(value: unknown): Buffer[] {
   return keys;
 }
 
+function checkIncarnation(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    fail('incarnation', 'a non-negative integer (at most 2^53-1)');
+  return value;
+}
+
 /** Resources with every field 0. */
 export const NO_RESOURCES: Resources = Object.freeze({
   maxInstances: 0,
@@ -330,6 +354,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     tags: checkTags(o.tags, 'tags'),
     ioThread,
     keys: [],
+    incarnation: checkIncarnation(o.incarnation),
+    logger: o.logger === undefined ? silentLogger : checkLogger(o.logger, 'logger'),
   };
   if (o.advertise !== undefined) {
     const advertise = parseHostPort(o.advertise, 'advertise', true);
