@@ -125,37 +125,57 @@ export interface ClusterStats {
   readonly healthScore: number;
   /** This member's incarnation. */
   readonly incarnation: number;
-  /** Members known, ourselves and tombstones included; then by state. */
+  /** Members known, ourselves and tombstones included. */
   readonly members: number;
+  /** Members alive, ourselves included. */
   readonly alive: number;
+  /** Members suspected (SWIM §4.2): missed their probes, may still refute. */
   readonly suspect: number;
+  /** Members declared dead and not yet forgotten. */
   readonly dead: number;
+  /** Members that left on purpose and are not yet forgotten. */
   readonly left: number;
-  /** UDP traffic. */
+  /** UDP datagrams received. */
   readonly packetsIn: number;
+  /** UDP datagrams sent. */
   readonly packetsOut: number;
+  /** UDP bytes received. */
   readonly bytesIn: number;
+  /** UDP bytes sent. */
   readonly bytesOut: number;
-  /** Probing. */
+  /** Direct probes (PING) sent, one per protocol period (SWIM §4.1). */
   readonly probesSent: number;
+  /** ACKs that answered one of our probes, directly or through a helper. */
   readonly acksReceived: number;
+  /** NACKs from helpers that could not reach the target either (Lifeguard IV.A). */
   readonly nacksReceived: number;
+  /** Indirect probe requests (PING_REQ) sent after a direct probe went unanswered (SWIM §4.2). */
   readonly indirectProbesSent: number;
+  /** TCP fallback pings attempted after an indirect probe. */
   readonly tcpPingsRequested: number;
+  /** Probes that ended with no ACK at all. */
   readonly probeFailures: number;
   /** Round-trip times of direct probes, since start. */
   readonly probeRtt: ProbeRttHistogram;
-  /** Suspicion: started by us, refuted by us, declared dead by us, name conflicts refused. */
+  /** Suspicions this member started (its own failed probes). */
   readonly suspicions: number;
+  /** Times this member refuted a suspicion of itself by raising its incarnation. */
   readonly refutations: number;
+  /** Members this member declared dead (their suspicion expired here). */
   readonly deaths: number;
+  /** Claims on our name (or another's) refused by the conflict rule. */
   readonly conflicts: number;
-  /** Anti-entropy over TCP. */
+  /** Anti-entropy state exchanges (SYNC over TCP) this member asked for. */
   readonly syncsRequested: number;
+  /** SYNC answers received and merged. */
   readonly syncsCompleted: number;
+  /** SYNC requests of others answered. */
   readonly syncsServed: number;
+  /** TCP exchanges that failed or timed out. */
   readonly streamsFailed: number;
+  /** Incoming TCP connections refused (limits, unusable peer address). */
   readonly streamsRefused: number;
+  /** UDP sends the kernel refused. */
   readonly udpSendErrors: number;
   /**
    * Datagrams and frames dropped, by reason: the envelope's (`unencrypted`, `bad_key`,
@@ -390,7 +410,12 @@ export class Cluster {
   }
 
   /** The address and port this member is reachable at (the bound port when 0 was asked). */
-  get address(): { readonly host: string; readonly port: number } {
+  get address(): {
+    /** The IP address, as others reach it. */
+    readonly host: string;
+    /** The UDP and TCP port. */
+    readonly port: number;
+  } {
     const local = this.local;
     return { host: local.address, port: local.port };
   }

@@ -97,7 +97,7 @@ export interface ClusterOptions extends Partial<ProtocolOptions> {
   /**
    * Encryption keys (AES-GCM): 16, 24 or 32 bytes each, as Buffers or base64 strings, at most
    * 16. The first seals what this member sends; every key opens what it receives, so keys
-   * rotate without downtime ({@link Cluster.keys}). Without keys nothing is encrypted (the
+   * rotate without downtime (`Cluster.keys`). Without keys nothing is encrypted (the
    * cluster name is still checked on every packet). Start every member of a cluster with keys,
    * or none: a member with keys refuses unencrypted packets. Keys never appear in errors,
    * logs, stats or events; pass Buffers and clear them after `start` if that matters to you.
@@ -141,12 +141,12 @@ export interface ResolvedOptions {
 
 const PROFILES: readonly Profile[] = ['lan', 'wan', 'local'];
 const IO_THREADS: readonly IoThread[] = ['shared', 'own'];
-// Options that are not protocol numbers; with the profile's keys, everything start() accepts.
-const OTHER_OPTIONS = new Set([
-  'clusterName',
+/** The options of `Cluster.start` that are not protocol numbers (README's options table). */
+export const OPTION_NAMES: readonly string[] = Object.freeze([
   'nodeName',
   'bind',
   'advertise',
+  'clusterName',
   'profile',
   'resources',
   'tags',
@@ -155,6 +155,8 @@ const OTHER_OPTIONS = new Set([
   'incarnation',
   'logger',
 ]);
+// With the profile's keys, everything start() accepts.
+const OTHER_OPTIONS = new Set(OPTION_NAMES);
 const MAX_NAME_BYTES = 255;
 const MAX_U32 = 0xffff_ffff;
 

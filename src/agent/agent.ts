@@ -36,9 +36,18 @@ export interface JoinOutcome {
 /** Names the agent's own events: `event` (a membership change), `stopped`. */
 export type AgentEvent = 'event' | 'stopped';
 
+/**
+ * One cluster member run for an operator, as `constellation agent` runs it: the {@link Cluster}
+ * plus seeds and join retries, a {@link Snapshot} so a restart rejoins on its own (above its old
+ * incarnation), logs, recent changes, and the local HTTP endpoint (JSON API, `/metrics`, the
+ * status page).
+ */
 export class Agent {
+  /** The member itself. */
   readonly cluster: Cluster;
+  /** Where the agent and its cluster log (silent unless one was given). */
   readonly logger: Logger;
+  /** The snapshot file, when `snapshotPath` was given. */
   readonly snapshot: Snapshot | undefined;
   /** Membership changes, oldest first, at most `recentEvents`. */
   readonly recent: ClusterEvent[] = [];
@@ -176,13 +185,16 @@ export class Agent {
     return this.cluster.running ? this.cluster.members() : [];
   }
 
+  /** Listens for each membership change, in order. */
   on(event: 'event', listener: (event: ClusterEvent) => void): this;
+  /** Listens for the agent having stopped and closed everything. */
   on(event: 'stopped', listener: () => void): this;
   on(event: AgentEvent, listener: (...args: never[]) => void): this {
     this.#emitter.on(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
+  /** Removes a listener added with {@link Agent.on}. */
   off(event: AgentEvent, listener: (...args: never[]) => void): this {
     this.#emitter.off(event, listener as (...args: unknown[]) => void);
     return this;
