@@ -16,7 +16,10 @@ describe('the echo harness', () => {
     await cluster.shutdown();
   });
 
-  const ping = (target: string) => addon.codec.encode([{ type: 'ping', seq: 9, source: 'client', target }]);
+  // The runtime checks the cluster name on every packet: a cluster without keys takes labelled
+  // packets carrying its name ('default'), and counts anything else as wrong_cluster.
+  const ping = (target: string) =>
+    addon.envelope.seal(addon.codec.encode([{ type: 'ping', seq: 9, source: 'client', target }]), null, 'default');
 
   it('counts PING -> ACK round trips through a running cluster', () => {
     const before = cluster.stats().packetsIn;
