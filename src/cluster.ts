@@ -282,6 +282,9 @@ export class Cluster {
   #tags: Record<string, string>;
   readonly #leavePropagateMs: number;
   readonly #logger: Logger;
+  // With a logger: the rejected-packet counts last logged, and the timer that compares them.
+  #rejectedSeen: Readonly<Record<string, number>> = {};
+  #rejectedWatch: NodeJS.Timeout | undefined;
   // The member table as frozen objects, refreshed from the native snapshot only when it changed
   // (and then only the members that changed are converted): members() is an array copy.
   #table: readonly Member[] | undefined;
@@ -348,6 +351,7 @@ export class Cluster {
       },
       'cluster started',
     );
+    if (options.logger !== undefined) cluster.#watchRejected();
     return cluster;
   }
 
@@ -537,6 +541,7 @@ export class Cluster {
   async shutdown(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    if (this.#rejectedWatch) clearInterval(this.#rejectedWatch);
     this.#handle.shutdown();
     this.#log('info', {}, 'cluster stopped');
     const error = new NotRunningError('the cluster was shut down');
@@ -675,6 +680,31 @@ export class Cluster {
     });
   }
 
+  /**
+   * Refused packets are counted natively, one by one; the log gets at most one warning a second
+   * that sums what was refused since the last one, by reason, so a flood of garbage (or a
+   * neighbouring cluster with another name or key) shows up without drowning the log.
+   */
+  #watchRejected(): void {
+    this.#rejectedSeen = this.stats().rejected;
+    this.#rejectedWatch = setInterval(() => {
+      if (!this.#running) return;
+      const now = this.stats().rejected;
+      const grown: Record<string, number> = {};
+      let total = 0;
+      for (const [reason, count] of Object.entries(now)) {
+        const delta = count - (this.#rejectedSeen[reason] ?? 0);
+        if (delta > 0) {
+          grown[reason] = delta;
+          total += delta;
+        }
+      }
+      this.#rejectedSeen = now;
+      if (total > 0) this.#log('warn', { total, reasons: grown }, 'packets rejected');
+    }, REJECTED_LOG_INTERVAL_MS);
+    this.#rejectedWatch.unref();
+  }
+
   #logEvent(event: ClusterEvent): void {
     const m = event.member;
     const fields = {
@@ -722,6 +752,9 @@ export class Cluster {
     }
   }
 }
+
+/** How often rejected packets are summed into one log record. */
+const REJECTED_LOG_INTERVAL_MS = 1000;
 
 /** `host:port`, with IPv6 hosts in brackets. */
 function hostPort(host: string, port: number): string {

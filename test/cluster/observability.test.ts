@@ -2,6 +2,7 @@
 // starting incarnation option, and the pino-style logger (structured fields, deaths as
 // warnings, silent by default, keys never written).
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cluster, InvalidConfigError, type Logger } from '../../src/index';
 import { FAST, waitFor } from './helpers';
@@ -114,7 +115,10 @@ describe('the logger option', () => {
       fields: { seeds: [`127.0.0.155:${a.address.port}`], contacted: 1 },
     });
     await c.shutdown();
-    expect(records.at(-1)).toMatchObject({ level: 'info', message: 'cluster stopped', fields: { name: 'log-c' } });
+    expect(records.filter((r) => r.fields.name === 'log-c').at(-1)).toMatchObject({
+      level: 'info',
+      message: 'cluster stopped',
+    });
   });
 
   it('logs a join that found no seed as a warning naming each seed', async () => {
@@ -125,6 +129,30 @@ describe('the logger option', () => {
     expect(failed?.level).toBe('warn');
     expect(failed?.fields).toMatchObject({ seeds: ['127.0.0.159:9'], attempts: 1 });
     expect(JSON.stringify(failed?.fields.failures)).toContain('127.0.0.159:9');
+  });
+
+  it('sums rejected packets into at most one warning a second, by reason', async () => {
+    const { logger, records } = recordingLogger();
+    const a = await start({ nodeName: 'log-rejects', bind: '127.0.0.167:0', logger });
+    const socket = createSocket('udp4');
+    try {
+      for (let i = 0; i < 5; i++) {
+        await new Promise<void>((resolve, reject) =>
+          socket.send(Buffer.from(`garbage ${i}`), a.address.port, a.address.host, (e) => (e ? reject(e) : resolve())),
+        );
+      }
+    } finally {
+      socket.close();
+    }
+    const rejected = () => records.filter((r) => r.message === 'packets rejected');
+    await waitFor('five rejections logged', () => rejected().reduce((t, r) => t + (r.fields.total as number), 0) === 5);
+    for (const record of rejected()) {
+      expect(record.level).toBe('warn');
+      expect(record.fields).toMatchObject({ name: 'log-rejects', reasons: { bad_magic: record.fields.total } });
+      expect(Object.keys(record.fields.reasons as object)).toEqual(['bad_magic']);
+    }
+    // Five datagrams sent together land in one record, or two if a second boundary fell among them.
+    expect(rejected().length).toBeLessThanOrEqual(2);
   });
 
   it('never writes a key: not at start, not in keyring changes, in no encoding', async () => {
