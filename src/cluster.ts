@@ -24,6 +24,7 @@ import {
   type SeedFailure,
   UnknownMemberError,
 } from './errors.js';
+import type { Logger, LogLevel } from './logger.js';
 import {
   type MemberColumns,
   type NativeClusterHandle,
@@ -98,41 +99,83 @@ export interface JoinOptions {
   maxRetryDelayMs?: number;
 }
 
+/**
+ * Round-trip times of this member's direct probes (SWIM §4.1: PING sent, its ACK received
+ * before the probe timeout), in a fixed histogram: bounded memory however long it runs. Times
+ * are whole milliseconds of the protocol thread's monotonic clock, so an RTT under 1 ms counts
+ * as 0 or 1. Acks that came back through PING_REQ helpers are not counted here.
+ */
+export interface ProbeRttHistogram {
+  /** Inclusive upper bounds of the buckets, ms, ascending (1, 2, 5, 10 ... 10000). */
+  readonly boundsMs: readonly number[];
+  /**
+   * Counts per bucket (not cumulative): `buckets[i]` counts RTTs in (`boundsMs[i-1]`,
+   * `boundsMs[i]`]; the last entry (one more than `boundsMs`) counts RTTs above the last bound.
+   */
+  readonly buckets: readonly number[];
+  /** Probes measured: the sum of `buckets`. */
+  readonly count: number;
+  /** Sum of the measured RTTs, ms (so `sumMs / count` is the mean). */
+  readonly sumMs: number;
+}
+
 /** Counters and gauges of one member. */
 export interface ClusterStats {
   /** Lifeguard local health: 0 is healthy; higher means this member is missing its own acks. */
   readonly healthScore: number;
   /** This member's incarnation. */
   readonly incarnation: number;
-  /** Members known, ourselves and tombstones included; then by state. */
+  /** Members known, ourselves and tombstones included. */
   readonly members: number;
+  /** Members alive, ourselves included. */
   readonly alive: number;
+  /** Members suspected (SWIM §4.2): missed their probes, may still refute. */
   readonly suspect: number;
+  /** Members declared dead and not yet forgotten. */
   readonly dead: number;
+  /** Members that left on purpose and are not yet forgotten. */
   readonly left: number;
-  /** UDP traffic. */
+  /** UDP datagrams received. */
   readonly packetsIn: number;
+  /** UDP datagrams sent. */
   readonly packetsOut: number;
+  /** UDP bytes received. */
   readonly bytesIn: number;
+  /** UDP bytes sent. */
   readonly bytesOut: number;
-  /** Probing. */
+  /** Direct probes (PING) sent, one per protocol period (SWIM §4.1). */
   readonly probesSent: number;
+  /** ACKs that answered one of our probes, directly or through a helper. */
   readonly acksReceived: number;
+  /** NACKs from helpers that could not reach the target either (Lifeguard IV.A). */
   readonly nacksReceived: number;
+  /** Indirect probe requests (PING_REQ) sent after a direct probe went unanswered (SWIM §4.2). */
   readonly indirectProbesSent: number;
+  /** TCP fallback pings attempted after an indirect probe. */
   readonly tcpPingsRequested: number;
+  /** Probes that ended with no ACK at all. */
   readonly probeFailures: number;
-  /** Suspicion: started by us, refuted by us, declared dead by us, name conflicts refused. */
+  /** Round-trip times of direct probes, since start. */
+  readonly probeRtt: ProbeRttHistogram;
+  /** Suspicions this member started (its own failed probes). */
   readonly suspicions: number;
+  /** Times this member refuted a suspicion of itself by raising its incarnation. */
   readonly refutations: number;
+  /** Members this member declared dead (their suspicion expired here). */
   readonly deaths: number;
+  /** Claims on our name (or another's) refused by the conflict rule. */
   readonly conflicts: number;
-  /** Anti-entropy over TCP. */
+  /** Anti-entropy state exchanges (SYNC over TCP) this member asked for. */
   readonly syncsRequested: number;
+  /** SYNC answers received and merged. */
   readonly syncsCompleted: number;
+  /** SYNC requests of others answered. */
   readonly syncsServed: number;
+  /** TCP exchanges that failed or timed out. */
   readonly streamsFailed: number;
+  /** Incoming TCP connections refused (limits, unusable peer address). */
   readonly streamsRefused: number;
+  /** UDP sends the kernel refused. */
   readonly udpSendErrors: number;
   /**
    * Datagrams and frames dropped, by reason: the envelope's (`unencrypted`, `bad_key`,
@@ -238,6 +281,10 @@ export class Cluster {
   #resources: Resources;
   #tags: Record<string, string>;
   readonly #leavePropagateMs: number;
+  readonly #logger: Logger;
+  // With a logger: the rejected-packet counts last logged, and the timer that compares them.
+  #rejectedSeen: Readonly<Record<string, number>> = {};
+  #rejectedWatch: NodeJS.Timeout | undefined;
   // The member table as frozen objects, refreshed from the native snapshot only when it changed
   // (and then only the members that changed are converted): members() is an array copy.
   #table: readonly Member[] | undefined;
@@ -249,6 +296,16 @@ export class Cluster {
     this.#resources = options.resources;
     this.#tags = options.tags;
     this.#leavePropagateMs = options.config.leavePropagateMs ?? profileDefaults(options.profile).leavePropagateMs;
+    this.#logger = options.logger;
+  }
+
+  /** Logs through the logger given at start; a logger that throws never costs us an event. */
+  #log(level: LogLevel, fields: Record<string, unknown>, message: string): void {
+    try {
+      this.#logger[level]({ name: this.#options.name, ...fields }, message);
+    } catch {
+      // The logger's own failure is not the cluster's: membership goes on unlogged.
+    }
   }
 
   /**
@@ -280,6 +337,21 @@ export class Cluster {
     }
     cluster = new Cluster(handle, resolved);
     cluster.#encrypted = encrypted;
+    const local = cluster.local;
+    // Whether it encrypts, never with what: keys stay out of every log record.
+    cluster.#log(
+      'info',
+      {
+        address: hostPort(local.address, local.port),
+        cluster: resolved.clusterName,
+        incarnation: local.incarnation,
+        profile: resolved.profile,
+        ioThread: resolved.ioThread,
+        encrypted,
+      },
+      'cluster started',
+    );
+    if (options.logger !== undefined) cluster.#watchRejected();
     return cluster;
   }
 
@@ -304,17 +376,34 @@ export class Cluster {
         throw keyringError(error);
       }
     };
+    // Keyring changes are logged by key id only (what `list` shows), never by key.
+    const logged = (action: string) => {
+      const ring = this.#handle.keysList();
+      this.#log(
+        'info',
+        { action, keys: ring.map((k) => k.id), primary: ring.find((k) => k.primary)?.id },
+        'keyring changed',
+      );
+    };
     return {
       add: (key) => {
         const bytes = checkKey(key, 'key');
         try {
-          return call((h) => h.keysAdd(bytes));
+          const id = call((h) => h.keysAdd(bytes));
+          logged('add');
+          return id;
         } finally {
           bytes.fill(0);
         }
       },
-      use: (key) => call((h) => h.keysUse(keyArgument(key))),
-      remove: (key) => call((h) => h.keysRemove(keyArgument(key))),
+      use: (key) => {
+        call((h) => h.keysUse(keyArgument(key)));
+        logged('use');
+      },
+      remove: (key) => {
+        call((h) => h.keysRemove(keyArgument(key)));
+        logged('remove');
+      },
       list: () => call((h) => h.keysList().map((k) => Object.freeze({ ...k }))),
     };
   }
@@ -325,7 +414,12 @@ export class Cluster {
   }
 
   /** The address and port this member is reachable at (the bound port when 0 was asked). */
-  get address(): { readonly host: string; readonly port: number } {
+  get address(): {
+    /** The IP address, as others reach it. */
+    readonly host: string;
+    /** The UDP and TCP port. */
+    readonly port: number;
+  } {
     const local = this.local;
     return { host: local.address, port: local.port };
   }
@@ -364,7 +458,9 @@ export class Cluster {
     let failures: SeedFailure[] = [];
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(maxDelay, baseDelay * 2 ** (attempt - 1))));
+        const delayMs = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
+        this.#log('debug', { seeds, attempt, delayMs, failures }, 'join attempt failed, retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
         this.#assertRunning();
       }
       failures = [];
@@ -384,10 +480,14 @@ export class Cluster {
       );
       if (targets.length > 0) {
         const result = await this.#command((token) => this.#handle.join(targets, token), false);
-        if (result.ok) return result.value;
+        if (result.ok) {
+          this.#log('info', { seeds, contacted: result.value }, 'joined');
+          return result.value;
+        }
         for (const detail of result.details) failures.push({ seed: seedOf(detail, targets), error: detail });
       }
     }
+    this.#log('warn', { seeds, attempts: retries + 1, failures }, 'join failed: no seed answered');
     throw new JoinFailedError(failures, retries + 1);
   }
 
@@ -401,6 +501,7 @@ export class Cluster {
     if (!result.ok) throw errorFrom(result);
     this.#resources = resources;
     this.#tags = tags;
+    this.#log('debug', { resources, tags }, 'local update announced');
   }
 
   /** Marks a suspect or dead member as left everywhere (Serf's force-leave). */
@@ -409,6 +510,7 @@ export class Cluster {
     if (typeof name !== 'string' || name.length === 0) throw new InvalidConfigError('name', 'a non-empty string');
     const result = await this.#command((token) => this.#handle.forceLeave(name, token), true);
     if (!result.ok) throw errorFrom(result);
+    this.#log('info', { member: name }, 'member forced to leave');
   }
 
   /**
@@ -421,6 +523,7 @@ export class Cluster {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0)
       throw new InvalidConfigError('timeoutMs', 'a non-negative integer');
     let timer: NodeJS.Timeout | undefined;
+    this.#log('info', { timeoutMs }, 'leaving');
     try {
       await Promise.race([
         this.#command((token) => this.#handle.leave(token), true),
@@ -438,7 +541,9 @@ export class Cluster {
   async shutdown(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    if (this.#rejectedWatch) clearInterval(this.#rejectedWatch);
     this.#handle.shutdown();
+    this.#log('info', {}, 'cluster stopped');
     const error = new NotRunningError('the cluster was shut down');
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
@@ -575,6 +680,46 @@ export class Cluster {
     });
   }
 
+  /**
+   * Refused packets are counted natively, one by one; the log gets at most one warning a second
+   * that sums what was refused since the last one, by reason, so a flood of garbage (or a
+   * neighbouring cluster with another name or key) shows up without drowning the log.
+   */
+  #watchRejected(): void {
+    this.#rejectedSeen = this.stats().rejected;
+    this.#rejectedWatch = setInterval(() => {
+      if (!this.#running) return;
+      const now = this.stats().rejected;
+      const grown: Record<string, number> = {};
+      let total = 0;
+      for (const [reason, count] of Object.entries(now)) {
+        const delta = count - (this.#rejectedSeen[reason] ?? 0);
+        if (delta > 0) {
+          grown[reason] = delta;
+          total += delta;
+        }
+      }
+      this.#rejectedSeen = now;
+      if (total > 0) this.#log('warn', { total, reasons: grown }, 'packets rejected');
+    }, REJECTED_LOG_INTERVAL_MS);
+    this.#rejectedWatch.unref();
+  }
+
+  #logEvent(event: ClusterEvent): void {
+    const m = event.member;
+    const fields = {
+      event: event.type,
+      member: m.name,
+      id: m.id,
+      address: hostPort(m.address, m.port),
+      state: m.state,
+      incarnation: m.incarnation,
+    };
+    // A failure (or a fight over a name) is what an operator wants to see among the routine.
+    const level = event.type === 'dead' || event.type === 'suspect' || event.type === 'conflict' ? 'warn' : 'info';
+    this.#log(level, fields, `member ${event.type}`);
+  }
+
   #settle(token: number): Pending | undefined {
     const pending = this.#pending.get(token);
     this.#pending.delete(token);
@@ -594,6 +739,7 @@ export class Cluster {
       }
     };
     for (const event of events as ClusterEvent[]) {
+      this.#logEvent(event);
       emit(event.type, event.member, event);
       emit('event', event);
     }
@@ -605,6 +751,14 @@ export class Cluster {
       });
     }
   }
+}
+
+/** How often rejected packets are summed into one log record. */
+const REJECTED_LOG_INTERVAL_MS = 1000;
+
+/** `host:port`, with IPv6 hosts in brackets. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 // Maps a native "ip:port: error" line back to the seed that produced the address.

@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { InvalidConfigError } from './errors.js';
+import { checkLogger, type Logger, silentLogger } from './logger.js';
 import { native } from './native.js';
 
 /** A protocol profile: memberlist's LAN, WAN and Local defaults (see docs/tuning.md for changes). */
@@ -96,12 +97,24 @@ export interface ClusterOptions extends Partial<ProtocolOptions> {
   /**
    * Encryption keys (AES-GCM): 16, 24 or 32 bytes each, as Buffers or base64 strings, at most
    * 16. The first seals what this member sends; every key opens what it receives, so keys
-   * rotate without downtime ({@link Cluster.keys}). Without keys nothing is encrypted (the
+   * rotate without downtime (`Cluster.keys`). Without keys nothing is encrypted (the
    * cluster name is still checked on every packet). Start every member of a cluster with keys,
    * or none: a member with keys refuses unencrypted packets. Keys never appear in errors,
    * logs, stats or events; pass Buffers and clear them after `start` if that matters to you.
    */
   keys?: readonly (Uint8Array | string)[];
+  /**
+   * The incarnation this member starts at (a non-negative safe integer). Default 0. SWIM orders
+   * news about a member by incarnation, so a member restarted under the same name should start
+   * above every incarnation it used before: then its first ALIVE is news to everyone, never
+   * mistaken for an old one. The agent's snapshot remembers the last one and does this.
+   */
+  incarnation?: number;
+  /**
+   * A pino-style logger (`debug`, `info`, `warn`, `error`, each taking structured fields then
+   * a message); pino itself can be passed. Default: silent. Keys are never logged.
+   */
+  logger?: Logger;
 }
 
 /** Which native thread runs a cluster's protocol; see {@link ClusterOptions.ioThread}. */
@@ -122,22 +135,28 @@ export interface ResolvedOptions {
   ioThread: IoThread;
   /** Key copies for the native layer; `Cluster.start` wipes them once the runtime holds them. */
   keys: Buffer[];
+  incarnation: number;
+  logger: Logger;
 }
 
 const PROFILES: readonly Profile[] = ['lan', 'wan', 'local'];
 const IO_THREADS: readonly IoThread[] = ['shared', 'own'];
-// Options that are not protocol numbers; with the profile's keys, everything start() accepts.
-const OTHER_OPTIONS = new Set([
-  'clusterName',
+/** The options of `Cluster.start` that are not protocol numbers (README's options table). */
+export const OPTION_NAMES: readonly string[] = Object.freeze([
   'nodeName',
   'bind',
   'advertise',
+  'clusterName',
   'profile',
   'resources',
   'tags',
   'ioThread',
   'keys',
+  'incarnation',
+  'logger',
 ]);
+// With the profile's keys, everything start() accepts.
+const OTHER_OPTIONS = new Set(OPTION_NAMES);
 const MAX_NAME_BYTES = 255;
 const MAX_U32 = 0xffff_ffff;
 
@@ -282,6 +301,13 @@ function checkKeys(value: unknown): Buffer[] {
   return keys;
 }
 
+function checkIncarnation(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    fail('incarnation', 'a non-negative integer (at most 2^53-1)');
+  return value;
+}
+
 /** Resources with every field 0. */
 export const NO_RESOURCES: Resources = Object.freeze({
   maxInstances: 0,
@@ -330,6 +356,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     tags: checkTags(o.tags, 'tags'),
     ioThread,
     keys: [],
+    incarnation: checkIncarnation(o.incarnation),
+    logger: o.logger === undefined ? silentLogger : checkLogger(o.logger, 'logger'),
   };
   if (o.advertise !== undefined) {
     const advertise = parseHostPort(o.advertise, 'advertise', true);

@@ -17,6 +17,7 @@ export {
   type Member,
   type MemberFilter,
   type MemberState,
+  type ProbeRttHistogram,
 } from './cluster.js';
 export {
   type ClusterOptions,
@@ -37,6 +38,7 @@ export {
   type SeedFailure,
   UnknownMemberError,
 } from './errors.js';
+export type { Logger, LogLevel } from './logger.js';
 
 /** The wire protocol version this build speaks; peers must speak the same version. */
 export function protocolVersion(): number {

@@ -141,7 +141,8 @@ export interface NativeClusterHandle {
    * the last call (with `cached` false: everything); see {@link readMembers}.
    */
   members(cached: boolean): MemberUpdate | undefined;
-  stats(): Record<string, number> & { rejected: Record<string, number> };
+  /** Counters and gauges, shaped as `ClusterStats` (the cluster casts it). */
+  stats(): Record<string, unknown>;
   localAddress(): { ip: string; port: number };
   /** The keyring (throws `ERR_ENCRYPTION_OFF` for a cluster started without keys). */
   keysAdd(key: Buffer): string;

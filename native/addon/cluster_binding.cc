@@ -387,6 +387,25 @@ void BatchChannel::call_js(Napi::Env env, Napi::Function callback, Context*, Bat
   napi_call_function(env, env.Undefined(), callback, 2, argv, &result);
 }
 
+// A probe RTT histogram as { boundsMs, buckets, count, sumMs }: buckets[i] counts RTTs in
+// (boundsMs[i-1], boundsMs[i]] ms; the last bucket counts everything above the last bound.
+Napi::Object rtt_to_js(Napi::Env env, const core::RttHistogram& h) {
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array bounds = Napi::Array::New(env, core::kProbeRttBoundsMs.size());
+  for (uint32_t i = 0; i < core::kProbeRttBoundsMs.size(); ++i) {
+    bounds.Set(i, Napi::Number::New(env, static_cast<double>(core::kProbeRttBoundsMs[i])));
+  }
+  Napi::Array buckets = Napi::Array::New(env, h.buckets.size());
+  for (uint32_t i = 0; i < h.buckets.size(); ++i) {
+    buckets.Set(i, Napi::Number::New(env, static_cast<double>(h.buckets[i])));
+  }
+  o.Set("boundsMs", bounds);
+  o.Set("buckets", buckets);
+  o.Set("count", Napi::Number::New(env, static_cast<double>(h.count)));
+  o.Set("sumMs", Napi::Number::New(env, static_cast<double>(h.sum_ms)));
+  return o;
+}
+
 class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -421,6 +440,9 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
     opts.config = read_config(env, options);
     opts.local.name = get_string(options, "name");
     opts.local.id = get_u64(options, "id", 0);
+    // A restarted member starts above every incarnation it used before (the agent's snapshot
+    // remembers it), so its first ALIVE is never mistaken for an old one (SWIM §4.2).
+    opts.local.incarnation = get_u64(options, "incarnation", 0);
     opts.local.resources = read_resources(options.Get("resources"));
     opts.local.tags = read_tags(options.Get("tags"));
     opts.bind = parse_address(env, get_string(options, "bindIp"),
@@ -606,6 +628,7 @@ class NativeCluster : public Napi::ObjectWrap<NativeCluster> {
     }
     num(rejected, "truncatedDatagram", static_cast<double>(s.udp_truncated));
     o.Set("rejected", rejected);
+    o.Set("probeRtt", rtt_to_js(env, c.probe_rtt));
     return o;
   }
 

@@ -503,6 +503,15 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     set("nacksSent", k.nacks_sent);
     set("tcpPingsRequested", k.tcp_pings_requested);
     set("probeFailures", k.probe_failures);
+    Napi::Object rtt = Napi::Object::New(env);
+    Napi::Array buckets = Napi::Array::New(env, k.probe_rtt.buckets.size());
+    for (uint32_t i = 0; i < k.probe_rtt.buckets.size(); ++i) {
+      buckets.Set(i, static_cast<double>(k.probe_rtt.buckets[i]));
+    }
+    rtt.Set("buckets", buckets);
+    rtt.Set("count", static_cast<double>(k.probe_rtt.count));
+    rtt.Set("sumMs", static_cast<double>(k.probe_rtt.sum_ms));
+    o.Set("probeRtt", rtt);
     set("suspicions", k.suspicions);
     set("refutations", k.refutations);
     set("deaths", k.deaths);

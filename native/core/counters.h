@@ -2,11 +2,37 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
+#include "core/time.h"
 #include "wire/codec.h"
 
 namespace constellation::core {
+
+// Upper bounds (inclusive, engine milliseconds) of the probe round-trip buckets: a 1-2-5 log
+// scale from LAN to WAN latencies. Fixed, so the summary costs the same whatever the traffic;
+// the engine's clock ticks in whole milliseconds, so the first bucket means "under ~1 ms".
+inline constexpr std::array<TimeMs, 13> kProbeRttBoundsMs = {1,   2,   5,    10,   20,   50,   100,
+                                                             200, 500, 1000, 2000, 5000, 10000};
+
+// Round-trip times of direct probes (SWIM §4.1: PING sent -> its ACK received), as a
+// cumulative-ready histogram: buckets[i] counts RTTs in (bounds[i-1], bounds[i]], the last
+// bucket everything above the last bound.
+struct RttHistogram {
+  std::array<uint64_t, kProbeRttBoundsMs.size() + 1> buckets{};
+  uint64_t count = 0;
+  uint64_t sum_ms = 0;
+
+  void record(TimeMs rtt) {
+    if (rtt < 0) rtt = 0;  // a host's clock that stood still; `now` never goes backwards
+    size_t i = 0;
+    while (i < kProbeRttBoundsMs.size() && rtt > kProbeRttBoundsMs[i]) ++i;
+    ++buckets[i];
+    ++count;
+    sum_ms += static_cast<uint64_t>(rtt);
+  }
+};
 
 struct Counters {
   // Traffic (datagrams only; stream frames are counted in the stream fields).
@@ -30,6 +56,7 @@ struct Counters {
   uint64_t nacks_sent = 0;
   uint64_t tcp_pings_requested = 0;
   uint64_t probe_failures = 0;  // probes that ended with no ack at all
+  RttHistogram probe_rtt;       // direct probes acked before the indirect phase began
 
   // Suspicion and refutation.
   uint64_t suspicions = 0;   // members this engine itself started suspecting

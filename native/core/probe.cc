@@ -140,9 +140,11 @@ void EngineState::on_ping(const wire::Address& from, const wire::Ping& ping, Tim
 }
 
 void EngineState::on_ack(const wire::Ack& ack, TimeMs now) {
-  (void)now;
   if ((probe_.phase == ProbePhase::kDirect || probe_.phase == ProbePhase::kIndirect) &&
       ack.seq == probe_.seq) {
+    // Only a direct-phase ACK measures the path to the target: once PING_REQs are out, the
+    // same sequence number may come back relayed through a helper.
+    if (probe_.phase == ProbePhase::kDirect) counters_.probe_rtt.record(now - probe_.started);
     probe_acked(probe_.phase == ProbePhase::kDirect);
     return;
   }

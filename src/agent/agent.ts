@@ -36,9 +36,18 @@ export interface JoinOutcome {
 /** Names the agent's own events: `event` (a membership change), `stopped`. */
 export type AgentEvent = 'event' | 'stopped';
 
+/**
+ * One cluster member run for an operator, as `constellation agent` runs it: the {@link Cluster}
+ * plus seeds and join retries, a {@link Snapshot} so a restart rejoins on its own (above its old
+ * incarnation), logs, recent changes, and the local HTTP endpoint (JSON API, `/metrics`, the
+ * status page).
+ */
 export class Agent {
+  /** The member itself. */
   readonly cluster: Cluster;
+  /** Where the agent and its cluster log (silent unless one was given). */
   readonly logger: Logger;
+  /** The snapshot file, when `snapshotPath` was given. */
   readonly snapshot: Snapshot | undefined;
   /** Membership changes, oldest first, at most `recentEvents`. */
   readonly recent: ClusterEvent[] = [];
@@ -65,6 +74,7 @@ export class Agent {
     const logger = options.logger ?? silentLogger;
     let snapshot: Snapshot | undefined;
     let seeds: string[] = [];
+    let incarnation = options.incarnation;
     if (options.snapshotPath !== undefined) {
       const opened = await Snapshot.open(options.snapshotPath, { logger });
       snapshot = opened.snapshot;
@@ -75,6 +85,9 @@ export class Agent {
         .filter((m) => m.name !== options.nodeName && m.state !== 'left')
         .sort((a, b) => rank(a.state) - rank(b.state))
         .map((m) => hostPort(m.address, m.port));
+      // Never reuse an incarnation (SWIM §4.2): start above the last one this name recorded.
+      const self = opened.contents.self;
+      if (self?.name === options.nodeName) incarnation = Math.max(incarnation ?? 0, self.incarnation + 1);
       logger.info(
         {
           path: options.snapshotPath,
@@ -91,12 +104,18 @@ export class Agent {
       snapshotPath: _path,
       http,
       logger: _logger,
+      incarnation: _incarnation,
       recentEvents: _recent,
       ...clusterOptions
     } = options;
     let cluster: Cluster;
     try {
-      cluster = await Cluster.start(clusterOptions);
+      // The cluster logs its own start, joins, membership changes and stop through our logger.
+      cluster = await Cluster.start({
+        ...clusterOptions,
+        logger,
+        ...(incarnation === undefined ? {} : { incarnation }),
+      });
     } catch (error) {
       await snapshot?.close();
       throw error;
@@ -154,7 +173,6 @@ export class Agent {
         retryDelayMs: 1000,
         maxRetryDelayMs: 10_000,
       });
-      this.logger.info({ seeds, contacted }, 'joined');
       return { seeds, contacted };
     } catch (error) {
       if (this.running) this.logger.error({ seeds, error }, 'could not join through any seed');
@@ -167,13 +185,16 @@ export class Agent {
     return this.cluster.running ? this.cluster.members() : [];
   }
 
+  /** Listens for each membership change, in order. */
   on(event: 'event', listener: (event: ClusterEvent) => void): this;
+  /** Listens for the agent having stopped and closed everything. */
   on(event: 'stopped', listener: () => void): this;
   on(event: AgentEvent, listener: (...args: never[]) => void): this {
     this.#emitter.on(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
+  /** Removes a listener added with {@link Agent.on}. */
   off(event: AgentEvent, listener: (...args: never[]) => void): this {
     this.#emitter.off(event, listener as (...args: unknown[]) => void);
     return this;
@@ -208,7 +229,6 @@ export class Agent {
     const cluster = (async () => {
       if (!this.cluster.running) return;
       if (how === 'leave') {
-        this.logger.info({ name }, 'leaving');
         await this.cluster.leave();
       } else {
         await this.cluster.shutdown();
@@ -237,18 +257,6 @@ export class Agent {
       this.recent.push(event);
       if (this.recent.length > limit) this.recent.splice(0, this.recent.length - limit);
       const m = event.member;
-      const fields = {
-        event: event.type,
-        member: m.name,
-        address: hostPort(m.address, m.port),
-        state: m.state,
-        incarnation: m.incarnation,
-      };
-      if (event.type === 'dead' || event.type === 'suspect' || event.type === 'conflict') {
-        this.logger.warn(fields, `member ${event.type}`);
-      } else {
-        this.logger.info(fields, `member ${event.type}`);
-      }
       if (m.name === name) this.snapshot?.recordSelf(name, m.incarnation);
       else if (event.type !== 'conflict') {
         this.snapshot?.recordMember({

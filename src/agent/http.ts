@@ -102,8 +102,8 @@ export async function startAgentHttp(agent: Agent, bind: string): Promise<AgentH
           throw new HttpError(400, 'ERR_BAD_REQUEST', 'body.action must be one of add, use, remove');
         if (typeof key !== 'string' || key.length === 0)
           throw new HttpError(400, 'ERR_BAD_REQUEST', 'body.key must be a base64 key');
+        // The cluster logs the change (by key id) through the same logger.
         await keyring[action](key);
-        agent.logger.info({ action }, 'keyring changed');
         return json(response, 200, { keys: await keyring.list() });
       }
       default: {

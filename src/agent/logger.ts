@@ -1,17 +1,9 @@
 // The logger the agent writes through: any pino-style logger (pino, bunyan-ish adapters, or the
 // JSON-lines one here). Structured fields come first, the message second, as pino takes them,
-// so a pino instance can be passed as it is.
+// so a pino instance can be passed as it is. The contract itself lives with the library.
+import type { Logger, LogLevel } from '../logger.js';
 
-/** Log levels, least to most severe. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-/** A pino-style logger: each level takes an object of structured fields, then a message. */
-export interface Logger {
-  debug(fields: Record<string, unknown>, message?: string): void;
-  info(fields: Record<string, unknown>, message?: string): void;
-  warn(fields: Record<string, unknown>, message?: string): void;
-  error(fields: Record<string, unknown>, message?: string): void;
-}
+export { type Logger, type LogLevel, silentLogger } from '../logger.js';
 
 const RANK: Record<LogLevel | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
@@ -19,14 +11,6 @@ const RANK: Record<LogLevel | 'silent', number> = { debug: 10, info: 20, warn: 3
 export function parseLogLevel(value: string): LogLevel | 'silent' | undefined {
   return Object.hasOwn(RANK, value) ? (value as LogLevel | 'silent') : undefined;
 }
-
-/** A logger that drops everything: the library's default. */
-export const silentLogger: Logger = Object.freeze({
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-});
 
 /**
  * Writes one JSON object per line (`level`, `time` in ms, `msg`, then the fields) for every

@@ -1,8 +1,17 @@
 // The Prometheus exposition of one member's `cluster.stats()`, through prom-client (what Node
 // users scrape with). Every metric is read from the stats at scrape time: the protocol keeps its
 // own counters on the native thread, this only names them.
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { Cluster, ClusterStats, MemberState } from '../index.js';
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricType,
+  type MetricValueWithName,
+  Registry,
+} from 'prom-client';
+import type { Cluster, ClusterStats, MemberState, ProbeRttHistogram } from '../index.js';
 
 type CounterKey = {
   [K in keyof ClusterStats]: ClusterStats[K] extends number ? K : never;
@@ -32,14 +41,59 @@ const COUNTERS: readonly [string, CounterKey, string][] = [
   ['udp_send_errors', 'udpSendErrors', 'UDP sends the kernel refused'],
 ];
 
+/**
+ * A Prometheus histogram whose buckets are read whole from a histogram the protocol thread
+ * keeps (`stats().probeRtt`), instead of being fed one observation at a time: prom-client's
+ * Histogram only observes, and replaying millions of probes per scrape would be absurd. Bounds
+ * are converted from milliseconds to seconds, Prometheus's base unit.
+ */
+class ProbeRttMetric extends Histogram<string> {
+  readonly #name: string;
+  readonly #help: string;
+  readonly #read: () => ProbeRttHistogram | undefined;
+
+  constructor(name: string, help: string, registry: Registry, read: () => ProbeRttHistogram | undefined) {
+    super({ name, help, registers: [] });
+    this.#name = name;
+    this.#help = help;
+    this.#read = read;
+    registry.registerMetric(this);
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    return this.getForPromString();
+  }
+
+  // The registry prefers this method when it exists (prom-client 15), so it is overridden too.
+  async getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    const rtt = this.#read();
+    const bucket = `${this.#name}_bucket`;
+    const values: MetricValueWithName<string>[] = [];
+    if (rtt) {
+      let cumulative = 0;
+      rtt.boundsMs.forEach((bound, i) => {
+        cumulative += rtt.buckets[i] ?? 0;
+        values.push({ metricName: bucket, labels: { le: bound / 1000 }, value: cumulative });
+      });
+      values.push({ metricName: bucket, labels: { le: '+Inf' }, value: rtt.count });
+      values.push({ metricName: `${this.#name}_sum`, labels: {}, value: rtt.sumMs / 1000 });
+      values.push({ metricName: `${this.#name}_count`, labels: {}, value: rtt.count });
+    }
+    // prom-client types `type` as a numeric enum that its own code never uses: it writes the
+    // string into the exposition's TYPE line, as its Histogram does.
+    const type = 'histogram' as unknown as MetricType;
+    return { name: this.#name, help: this.#help, type, values, aggregator: 'sum', collect: () => {} };
+  }
+}
+
 const STATES: readonly MemberState[] = ['alive', 'suspect', 'dead', 'left'];
 
 /** Metric names start with this. */
 export const METRIC_PREFIX = 'constellation_';
 
 /**
- * A registry describing `cluster`: the counters above, `rejected_packets_total{reason}`,
- * gauges for health score, incarnation and members by state, and Node's process metrics. A
+ * A registry describing `cluster`: the counters above, `rejected_packets_total{reason}`, the
+ * `probe_rtt_seconds` histogram, gauges for health score, incarnation and members by state, and Node's process metrics. A
  * scrape after the cluster stopped shows the last values read.
  */
 export function clusterMetrics(cluster: Cluster, { defaultMetrics = true } = {}): Registry {
@@ -78,6 +132,12 @@ export function clusterMetrics(cluster: Cluster, { defaultMetrics = true } = {})
       for (const [reason, count] of Object.entries(stats?.rejected ?? {})) this.inc({ reason }, count);
     },
   });
+  new ProbeRttMetric(
+    `${METRIC_PREFIX}probe_rtt_seconds`,
+    'Round-trip time of direct probes (PING sent to ACK received, SWIM §4.1), whole ms of the protocol clock',
+    registry,
+    () => read()?.probeRtt,
+  );
   new Gauge({
     name: `${METRIC_PREFIX}health_score`,
     help: 'Lifeguard local health (awareness) score: 0 is healthy, higher means missed acks (Lifeguard IV.A)',

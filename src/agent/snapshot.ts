@@ -22,17 +22,29 @@ const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 /** What the snapshot remembers about one member. */
 export interface RememberedMember {
+  /** Its name. */
   readonly name: string;
+  /** Its IP address when last seen. */
   readonly address: string;
+  /** Its port when last seen. */
   readonly port: number;
+  /** Its state when last seen (`alive`, `suspect`, `dead`, `left`). */
   readonly state: string;
+  /** Its incarnation when last seen. */
   readonly incarnation: number;
 }
 
 /** Everything read back from a snapshot. */
 export interface SnapshotContents {
   /** The name of the member that wrote it, if it wrote its own record. */
-  readonly self: { readonly name: string; readonly incarnation: number } | undefined;
+  readonly self:
+    | {
+        /** The member's name. */
+        readonly name: string;
+        /** The highest incarnation it recorded for itself. */
+        readonly incarnation: number;
+      }
+    | undefined;
   /** Members it knew, by name. */
   readonly members: ReadonlyMap<string, RememberedMember>;
   /** Good records read. */
@@ -50,6 +62,7 @@ type SnapshotRecord =
 export interface SnapshotOptions {
   /** Compact once the file is this many bytes and four times what a fresh one would be. Default 1 MiB. */
   compactBytes?: number;
+  /** Where write and compaction failures are reported. Default: silent. */
   logger?: Logger;
 }
 
@@ -122,6 +135,7 @@ export function parseSnapshot(bytes: Buffer): SnapshotContents & { goodBytes: nu
  * closes.
  */
 export class Snapshot {
+  /** The file. */
   readonly path: string;
   readonly #logger: Logger;
   readonly #compactBytes: number;
@@ -159,7 +173,12 @@ export class Snapshot {
   static async open(
     path: string,
     options: SnapshotOptions = {},
-  ): Promise<{ snapshot: Snapshot; contents: SnapshotContents }> {
+  ): Promise<{
+    /** The open file, ready for appends. */
+    snapshot: Snapshot;
+    /** What it held. */
+    contents: SnapshotContents;
+  }> {
     const logger = options.logger ?? silentLogger;
     let bytes: Buffer;
     try {

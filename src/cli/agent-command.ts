@@ -124,6 +124,7 @@ export async function runAgent(args: readonly string[]): Promise<number> {
       type: 'agent.ready',
       name: local.name,
       address,
+      incarnation: local.incarnation,
       http: agent.httpAddress ?? null,
       clusterName: agent.cluster.clusterName,
       pid: process.pid,

@@ -106,6 +106,33 @@ describe('/metrics', () => {
     expect(types.get('process_cpu_user_seconds_total')).toBe('counter');
   });
 
+  it('exposes probe round-trip times as a histogram in seconds, matching stats().probeRtt', async () => {
+    const member = agents[0] as Agent;
+    const http = member.httpAddress as string;
+    const before = member.cluster.stats().probeRtt;
+    const { types, samples } = parseExposition((await fetchFrom(http, 'GET', '/metrics')).text);
+    const after = member.cluster.stats().probeRtt;
+    const name = 'constellation_probe_rtt_seconds';
+    expect(types.get(name)).toBe('histogram');
+    const count = value(samples, `${name}_count`);
+    expect(count).toBeGreaterThan(0);
+    expect(count).toBeGreaterThanOrEqual(before.count);
+    expect(count).toBeLessThanOrEqual(after.count);
+    expect(value(samples, `${name}_bucket`, { le: '+Inf' })).toBe(count);
+    // One bucket per bound, in seconds, cumulative: never decreasing, ending at the count.
+    const buckets = samples.filter((s) => s.name === `${name}_bucket` && s.labels.le !== '+Inf');
+    expect(buckets.map((s) => Number(s.labels.le))).toEqual(after.boundsMs.map((ms) => ms / 1000));
+    for (let i = 1; i < buckets.length; i++) {
+      expect(buckets[i]?.value).toBeGreaterThanOrEqual(buckets[i - 1]?.value as number);
+    }
+    expect(buckets.at(-1)?.value).toBeLessThanOrEqual(count);
+    const sum = value(samples, `${name}_sum`);
+    expect(sum).toBeGreaterThanOrEqual(before.sumMs / 1000);
+    expect(sum).toBeLessThanOrEqual(after.sumMs / 1000);
+    // Loopback answers well within the probe timeout: every probe sits at or below 1 s.
+    expect(value(samples, `${name}_bucket`, { le: '1' })).toBe(count);
+  });
+
   it('counts a garbage datagram under rejected_packets_total with its reason', async () => {
     const target = agents[1] as Agent;
     const http = target.httpAddress as string;

@@ -69,4 +69,36 @@ describe('an agent restarted from its snapshot', () => {
     expect(after.discardedBytes).toBe(0);
     expect(after.self?.name).toBe('rs-c');
   });
+
+  it('never reuses an incarnation: each restart after kill -9 starts above every one used before', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'constellation-incarnation-'));
+    const file = path.join(dir, 'in-v.snapshot');
+    const seed = await AgentProcess.start('in-seed', { host: '127.0.0.165' });
+    agents.push(seed);
+    let victim = await AgentProcess.start('in-v', { host: '127.0.0.166', join: [seed.address], snapshot: file });
+    agents.push(victim);
+    const address = victim.address;
+    const used: number[] = [victim.lines.find((l) => l.type === 'agent.ready')?.incarnation as number];
+    expect(used[0]).toBe(0);
+    for (let life = 1; life <= 2; life++) {
+      const current = used.at(-1) as number;
+      // The incarnation in use is on disk before the crash (written in the background: poll).
+      await waitFor(`in-v's snapshot records incarnation ${current}`, async () => {
+        const self = parseSnapshot(await readFile(file)).self;
+        return self?.name === 'in-v' && self.incarnation === current;
+      });
+      await victim.kill('SIGKILL');
+      victim = await AgentProcess.start('in-v', { host: '127.0.0.166', bind: address, snapshot: file });
+      agents.push(victim);
+      const now = victim.lines.find((l) => l.type === 'agent.ready')?.incarnation as number;
+      expect(now, `life ${life} starts above ${used.join(', ')}`).toBeGreaterThan(Math.max(...used));
+      used.push(now);
+      // The cluster takes the new process at its new incarnation.
+      await waitFor(`in-seed sees in-v alive at incarnation ${now}`, () => {
+        const last = seed.lines.filter((l) => l.member?.name === 'in-v').at(-1)?.member;
+        return last?.state === 'alive' && last.incarnation >= now;
+      });
+    }
+    expect(used).toEqual([...used].sort((x, y) => x - y));
+  });
 });

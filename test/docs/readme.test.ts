@@ -1,11 +1,12 @@
 // The examples of README.md (the README sections of the operator's tools) run here:
 // the CLI session as written (ports swapped for free ones, so the test never collides with
 // anything listening on 7946), and the configuration table against the native profile table.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { OPTION_NAMES, resolveOptions } from '../../src/config';
 import { profileDefaults } from '../../src/index';
 import { cliPath, root, runCli, waitFor } from '../agent/agent-process';
 
@@ -108,5 +109,51 @@ describe('README.md', () => {
         expect(documented.get(key)?.[i], `${key} (${profile})`).toBe(actual);
       });
     }
+  });
+
+  it('lists every non-protocol option of Cluster.start in the options table, with the defaults start() applies', () => {
+    const table = marked('options-table').split('\n\n')[0] as string;
+    const rows = table
+      .split('\n')
+      .slice(2)
+      .map((row) => row.split('|').map((cell) => cell.trim()));
+    const documented = new Map(rows.map((cells) => [(cells[1] as string).replace(/`/g, ''), cells[2] as string]));
+    expect([...documented.keys()].sort()).toEqual([...OPTION_NAMES].sort());
+    const resolved = resolveOptions({ nodeName: 'x' });
+    expect(documented.get('bind')).toBe('`0.0.0.0:7946`');
+    expect(`${resolved.bindIp}:${resolved.bindPort}`).toBe('0.0.0.0:7946');
+    expect(documented.get('clusterName')).toBe(`\`${resolved.clusterName}\``);
+    expect(documented.get('profile')).toBe(`\`${resolved.profile}\``);
+    expect(documented.get('ioThread')).toBe(`\`${resolved.ioThread}\``);
+    expect(documented.get('incarnation')).toBe(String(resolved.incarnation));
+  });
+
+  it('runs the observability example: the logger, the starting incarnation and probe round-trip times', async () => {
+    const block = /^```js\n([\s\S]*?)\n```/.exec(marked('observability-example'))?.[1];
+    expect(block).toBeDefined();
+    // As a module evaluated in the package root, so '@rads/constellation' resolves to this package.
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', block as string],
+        { cwd: root, timeout: 30_000 },
+        (error, out, err) => (error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)),
+      );
+    });
+    const lines = stdout.trim().split('\n');
+    const records = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(records.find((r) => r.message === 'cluster started')).toMatchObject({
+      level: 'info',
+      name: 'db-1',
+      incarnation: 7,
+      profile: 'local',
+    });
+    expect(records.find((r) => r.message === 'member join')).toMatchObject({ member: 'db-2', state: 'alive' });
+    expect(records.at(-1)).toMatchObject({ message: 'cluster stopped', name: 'db-1' });
+    const summary = /^db-1 is at incarnation (\d+); (\d+) probe\(s\), mean RTT ([\d.]+) ms$/m.exec(stdout);
+    expect(summary, stdout).not.toBeNull();
+    expect(Number(summary?.[1])).toBe(7);
+    expect(Number(summary?.[2])).toBeGreaterThan(0);
+    expect(Number(summary?.[3])).toBeLessThan(200);
   });
 });
