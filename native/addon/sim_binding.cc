@@ -224,6 +224,7 @@ sim::Action parse_action(Napi::Env env, const Napi::Value& value, uint32_t nodes
       {"loss", sim::ActionKind::kLoss},
       {"update", sim::ActionKind::kUpdate},
       {"leave", sim::ActionKind::kLeave},
+      {"flood", sim::ActionKind::kFlood},
   };
   const std::string prefix = path + ".";
   sim::Action action;
@@ -265,6 +266,26 @@ sim::Action parse_action(Napi::Env env, const Napi::Value& value, uint32_t nodes
         action.resources =
             parse_resources(env, fields.Get("resources"), prefix + "value.resources");
       }
+      break;
+    }
+    case sim::ActionKind::kFlood: {
+      action.members = member_list(env, object.Get("members"), nodes, prefix + "members");
+      const Napi::Value packets = object.Get("packets");
+      if (!packets.IsArray()) throw_type(env, prefix + "packets must be an array of Buffers");
+      const auto array = packets.As<Napi::Array>();
+      for (uint32_t i = 0; i < array.Length(); ++i) {
+        const Napi::Value packet = array.Get(i);
+        if (!packet.IsBuffer()) {
+          throw_type(env, prefix + "packets[" + std::to_string(i) + "] must be a Buffer");
+        }
+        const auto buffer = packet.As<Napi::Buffer<uint8_t>>();
+        action.packets.emplace_back(buffer.Data(), buffer.Data() + buffer.Length());
+      }
+      if (action.packets.empty()) throw_range(env, prefix + "packets must not be empty");
+      // The counter travels in a 32-bit field of the queue item.
+      action.count =
+          static_cast<uint64_t>(integer_field(object, prefix, "count", 1, 1, 4294967295.0));
+      action.spread_ms = integer_field(object, prefix, "spreadMs", 0, 0, kMaxTimeMs);
       break;
     }
     default:
@@ -483,6 +504,16 @@ Napi::Object metrics_object(Napi::Env env, const sim::SimResult& result) {
   number("datagramsOverflowed", static_cast<double>(result.datagrams_overflowed));
   number("streamsFailed", static_cast<double>(result.streams_failed));
   number("streamRetransmits", static_cast<double>(result.stream_retransmits));
+  number("floodDelivered", static_cast<double>(result.flood_delivered));
+  number("floodEngineNsPerPacket", result.flood_delivered > 0
+                                       ? static_cast<double>(result.flood_engine_ns) /
+                                             static_cast<double>(result.flood_delivered)
+                                       : 0);
+  Napi::Array memory = Napi::Array::New(env, result.memory_at_end.size());
+  for (size_t i = 0; i < result.memory_at_end.size(); ++i) {
+    memory.Set(static_cast<uint32_t>(i), static_cast<double>(result.memory_at_end[i]));
+  }
+  metrics.Set("memoryAtEndBytes", memory);
   metrics.Set("allAliveAtEnd", result.all_alive_at_end);
   number("runningAtEnd", result.running_at_end);
   return metrics;

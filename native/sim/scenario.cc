@@ -26,6 +26,8 @@ const char* action_name(ActionKind kind) {
       return "update";
     case ActionKind::kLeave:
       return "leave";
+    case ActionKind::kFlood:
+      return "flood";
   }
   return "unknown";
 }

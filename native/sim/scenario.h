@@ -27,6 +27,8 @@ enum class ActionKind : uint8_t {
   kLoss,         // uniform loss becomes `value`
   kUpdate,       // `members` publish new resources and tags
   kLeave,        // `members` leave on purpose, then stop once the leave has spread
+  kFlood,        // `count` datagrams from outside the cluster reach `members`, spread evenly
+                 // over `spread_ms`, cycling through `packets` (garbage, spoofed members...)
 };
 const char* action_name(ActionKind kind);
 
@@ -38,6 +40,10 @@ struct Action {
   double value = 0.0;
   wire::Resources resources;
   wire::Tags tags;
+  // kFlood only. The sender is kOutsider's address, which no member has.
+  std::vector<std::vector<uint8_t>> packets;
+  uint64_t count = 0;
+  TimeMs spread_ms = 0;
 };
 
 enum class JoinMode : uint8_t {

@@ -9,6 +9,14 @@ std::string member_name(uint32_t index) { return "n" + std::to_string(index); }
 wire::Address member_address(uint32_t index) {
   wire::Address address;
   address.family = wire::Address::Family::kV4;
+  if (index == kOutsider) {
+    address.bytes[0] = 198;
+    address.bytes[1] = 51;
+    address.bytes[2] = 100;
+    address.bytes[3] = 7;
+    address.port = kSimPort;
+    return address;
+  }
   const uint32_t host = index + 1;
   address.bytes[0] = 10;
   address.bytes[1] = static_cast<uint8_t>(host >> 16);

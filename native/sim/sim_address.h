@@ -15,6 +15,10 @@ namespace constellation::sim {
 inline constexpr uint16_t kSimPort = 7946;  // memberlist's default port, for familiarity
 inline constexpr uint32_t kMaxSimMembers = (1u << 24) - 2;
 
+// The sender of a flood: an address on no member (198.51.100.7, TEST-NET-2), so what the
+// flooded member answers goes nowhere.
+inline constexpr uint32_t kOutsider = ~uint32_t{0};
+
 std::string member_name(uint32_t index);
 wire::Address member_address(uint32_t index);
 // The member at this address, if the address is one the simulator hands out.

@@ -1,6 +1,7 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "sim/sim_address.h"
@@ -252,6 +253,9 @@ void Simulator::dispatch(Item item) {
     case Kind::kAction:
       run_action(item.id);
       break;
+    case Kind::kFlood:
+      on_flood(item);
+      break;
   }
 }
 
@@ -382,6 +386,19 @@ void Simulator::run_action(size_t index) {
     case ActionKind::kLoss:
       network_.set_loss(action.value);
       return;
+    case ActionKind::kFlood:
+      if (action.packets.empty() || action.count == 0) return;
+      for (const uint32_t member : action.members) {
+        if (member >= scenario_.nodes) continue;
+        Item item;
+        item.kind = Kind::kFlood;
+        item.member = member;
+        item.from = 0;  // the packet counter
+        item.id = index;
+        item.origin = now_;
+        queue_.push(now_, std::move(item));
+      }
+      return;
     default:
       break;
   }
@@ -425,6 +442,31 @@ void Simulator::run_action(size_t index) {
         break;
     }
   }
+}
+
+void Simulator::on_flood(const Item& item) {
+  const Action& action = scenario_.actions[item.id];
+  Member& m = members_[item.member];
+  // A flood is generated lazily, one datagram in the queue per target at a time, so a
+  // million-packet flood costs the queue nothing. It goes around the network model: the
+  // attacker's link is not the cluster's.
+  if (m.status == Status::kRunning) {
+    const std::vector<uint8_t>& packet = action.packets[item.from % action.packets.size()];
+    const auto started = std::chrono::steady_clock::now();
+    m.engine->receive(member_address(kOutsider), packet, now_);
+    drain(item.member);
+    result_.flood_engine_ns +=
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count());
+    ++result_.flood_delivered;
+  }
+  const uint64_t next = uint64_t{item.from} + 1;
+  if (next >= action.count) return;
+  Item following = item;
+  following.from = static_cast<uint32_t>(next);
+  queue_.push(item.origin + static_cast<TimeMs>(next * action.spread_ms / action.count),
+              std::move(following));
 }
 
 void Simulator::take_memory() {
@@ -532,6 +574,12 @@ SimResult Simulator::run() {
   result_.stream_retransmits = network_.stream_retransmits();
   result_.all_alive_at_end = view_.all_alive();
   result_.running_at_end = view_.running_count();
+  result_.memory_at_end.assign(members_.size(), 0);
+  for (size_t i = 0; i < members_.size(); ++i) {
+    if (members_[i].engine && members_[i].status == Status::kRunning) {
+      result_.memory_at_end[i] = members_[i].engine->memory_bytes();
+    }
+  }
   // The traffic totals are part of what must replay exactly.
   result_.log.fold(result_.total.datagrams);
   result_.log.fold(result_.total.datagram_bytes);

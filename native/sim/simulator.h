@@ -61,6 +61,12 @@ struct SimResult {
   uint64_t datagrams_unreachable = 0;  // partition, crashed or stopped receiver
   uint64_t datagrams_overflowed = 0;   // a paused member's buffer was full
   uint64_t streams_failed = 0;
+  // Floods: datagrams delivered to running members, and the real time their engines spent
+  // on them (receive plus sending what it produced), in nanoseconds.
+  uint64_t flood_delivered = 0;
+  uint64_t flood_engine_ns = 0;
+  // Each member's engine memory when the run ended (0: not running).
+  std::vector<size_t> memory_at_end;
   uint64_t stream_retransmits = 0;  // TCP segments the network lost and the sender resent
   // Memory, taken when the cluster converged (or at the end if it never did).
   size_t engine_memory_bytes = 0;  // sum over running engines
@@ -89,7 +95,8 @@ class Simulator {
     kStreamArrive,
     kStreamReply,
     kStreamFail,
-    kAction
+    kAction,
+    kFlood
   };
 
   // One scheduled thing. `member` is who it happens to; `from` the other end of a datagram or
@@ -131,6 +138,8 @@ class Simulator {
   void on_stream_arrive(Item item);
   void on_stream_reply(Item item);
   void on_stream_fail(const Item& item);
+  // Delivers flood datagram `item.from` of action `item.id` and schedules the next one.
+  void on_flood(const Item& item);
   // Queues an item for a paused member; false if its buffer is full (the item is dropped).
   bool hold(Member& member, Item item);
 

@@ -60,6 +60,11 @@ export interface SimMetrics {
   streamRetransmits: number;
   allAliveAtEnd: boolean;
   runningAtEnd: number;
+  /** Flood datagrams delivered to running members, and their engines' real time per packet. */
+  floodDelivered: number;
+  floodEngineNsPerPacket: number;
+  /** Each member's engine memory when the run ended (0: not running). */
+  memoryAtEndBytes: number[];
 }
 
 /** The engine configuration a run used (profile plus overrides), by the API's names. */
@@ -110,10 +115,16 @@ export interface SimAction {
     | 'egressLoss'
     | 'loss'
     | 'update'
-    | 'leave';
+    | 'leave'
+    | 'flood';
   members?: (number | string)[];
   groups?: (number | string)[][];
   value?: unknown;
+  /** flood: datagrams from an address outside the cluster, cycled through `count` times in all. */
+  packets?: Buffer[];
+  count?: number;
+  /** flood: the datagrams are spread evenly over this much virtual time. */
+  spreadMs?: number;
 }
 
 /** The argument of `addon.sim.simulate` (native/addon/sim_binding.cc validates it). */
