@@ -8,8 +8,8 @@ describe('the echo harness', () => {
   let cluster: Cluster;
   let raw: { id: number; port: number };
   beforeAll(async () => {
-    cluster = await Cluster.start({ nodeName: 'echo-target', bind: '127.0.0.111:0', probeIntervalMs: 600_000 });
-    raw = addon.echo.rawServerStart('127.0.0.112');
+    cluster = await Cluster.start({ nodeName: 'echo-target', bind: '127.0.0.121:0', probeIntervalMs: 600_000 });
+    raw = addon.echo.rawServerStart('127.0.0.122');
   });
   afterAll(async () => {
     addon.echo.rawServerStop(raw.id);
@@ -24,7 +24,7 @@ describe('the echo harness', () => {
   it('counts PING -> ACK round trips through a running cluster', () => {
     const before = cluster.stats().packetsIn;
     const run = addon.echo.client({
-      fromIp: '127.0.0.113',
+      fromIp: '127.0.0.123',
       ip: cluster.address.host,
       port: cluster.address.port,
       packet: ping('echo-target'),
@@ -40,7 +40,7 @@ describe('the echo harness', () => {
 
   it('gets nothing back for pings addressed to another member name', () => {
     const run = addon.echo.client({
-      fromIp: '127.0.0.113',
+      fromIp: '127.0.0.123',
       ip: cluster.address.host,
       port: cluster.address.port,
       packet: ping('someone-else'),
@@ -52,10 +52,10 @@ describe('the echo harness', () => {
   });
 
   it('counts round trips through the raw echo server, which reports what it echoed', () => {
-    const other = addon.echo.rawServerStart('127.0.0.114');
+    const other = addon.echo.rawServerStart('127.0.0.124');
     const run = addon.echo.client({
-      fromIp: '127.0.0.113',
-      ip: '127.0.0.114',
+      fromIp: '127.0.0.123',
+      ip: '127.0.0.124',
       port: other.port,
       packet: ping('x'),
       window: 8,
