@@ -189,6 +189,7 @@ TimeMs EngineState::next_deadline() const {
   if (probe_.phase == ProbePhase::kDirect) next = std::min(next, probe_.direct_deadline);
   if (!broadcasts_.empty()) next = std::min(next, gossip_at_);
   next = std::min(next, push_pull_at_);
+  next = std::min(next, settle_sync_at_);
   next = std::min(next, reconnect_at_);
   if (table_.count(wire::MemberState::kDead) + table_.count(wire::MemberState::kLeft) > 0) {
     next = std::min(next, reap_at_);

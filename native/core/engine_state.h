@@ -134,6 +134,7 @@ class EngineState {
                                     TimeMs now);
   bool decode_frame(std::span<const uint8_t> frame, wire::DecodedPacket& out);
   void stream_tick(TimeMs now);
+  void sync_with_random_member(TimeMs now);
   void push_pull_tick(TimeMs now);
   void reconnect_tick(TimeMs now);
   TimeMs push_pull_interval() const;
@@ -160,11 +161,17 @@ class EngineState {
 
   bool started_ = false;
   bool leaving_ = false;
+  // While merging the table a join SYNC brought back (sync.cc): newly learned members are
+  // not queued for gossip.
+  bool merging_join_ = false;
   bool leave_timed_out_ = false;
   TimeMs leave_deadline_ = kNever;
   TimeMs next_probe_at_ = 0;
   TimeMs gossip_at_ = 0;
   TimeMs push_pull_at_ = kNever;
+  // The one SYNC after a join (sync.cc), and with whom.
+  TimeMs settle_sync_at_ = kNever;
+  wire::Address settle_sync_to_;
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
   TimeMs last_tick_ = 0;

@@ -133,11 +133,24 @@ bool EngineState::stream_response(uint64_t id, std::span<const uint8_t> frame, T
     auto* response = std::get_if<wire::SyncResponse>(&message);
     if (response == nullptr) continue;
     const uint64_t incarnation_before = table_[kSelf].incarnation;
+    // The seed's table is news to us, not to the cluster: the members in it are already
+    // spreading (the seed queued each when it learned of it). Re-gossiping all of them from
+    // every joiner doubled the dissemination work of a mass join (N joiners x N records x
+    // the retransmit limit) and held back the news that matters, the joiners themselves.
+    merging_join_ = pending.kind == StreamKind::kJoinSync;
     merge(response->members, now);
+    merging_join_ = false;
     ++counters_.syncs_completed;
     if (pending.kind == StreamKind::kJoinSync) {
       // Joined: announce ourselves afresh to the cluster we now know (SWIM §4.1 join).
       queue_broadcast(kSelf);
+      // Until our ALIVE has spread, nobody gossips to us: news that went round in the
+      // meantime (other members joining with us) passes us by and would wait for the next
+      // anti-entropy round, minutes away in a big cluster. So one more SYNC with the member
+      // we joined through, a few probe periods on: it heard directly from everyone who
+      // joined through it since.
+      settle_sync_at_ = now + 3 * config_.probe_interval_ms;
+      settle_sync_to_ = pending.to;
     }
     if (table_[kSelf].incarnation != incarnation_before && !leaving_) {
       // We had to refute what the peer believed about us; tell it straight away, since
@@ -211,9 +224,17 @@ TimeMs EngineState::push_pull_interval() const {
 }
 
 void EngineState::push_pull_tick(TimeMs now) {
+  if (now >= settle_sync_at_) {
+    settle_sync_at_ = kNever;
+    if (!leaving_) request_sync(settle_sync_to_, StreamKind::kSync, now);
+  }
   if (now < push_pull_at_) return;
   push_pull_at_ = now + push_pull_interval();
   if (leaving_) return;
+  sync_with_random_member(now);
+}
+
+void EngineState::sync_with_random_member(TimeMs now) {
   sample(
       1,
       [&](uint32_t index) {
