@@ -126,7 +126,8 @@ class EngineState {
   bool request_sync(const wire::Address& to, StreamKind kind, TimeMs now);
   uint64_t request_stream(const wire::Address& to, StreamKind kind, std::vector<uint8_t> frame,
                           uint32_t seq, TimeMs now);
-  std::vector<wire::MemberRecord> table_snapshot() const;
+  // Our whole table as a SYNC request or response frame.
+  std::vector<uint8_t> sync_frame(bool response, bool join);
   void merge(std::vector<wire::MemberRecord>& members, TimeMs now);
   bool stream_response(uint64_t id, std::span<const uint8_t> frame, TimeMs now);
   void stream_failed(uint64_t id, TimeMs now);
@@ -163,6 +164,7 @@ class EngineState {
   bool leaving_ = false;
   // While merging the table a join SYNC brought back (sync.cc): newly learned members are
   // not queued for gossip.
+  std::vector<wire::TableEntry> sync_entries_;  // scratch for sync_frame
   bool merging_join_ = false;
   bool leave_timed_out_ = false;
   TimeMs leave_deadline_ = kNever;

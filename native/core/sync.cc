@@ -25,26 +25,24 @@ void EngineState::join(const std::vector<wire::Address>& seeds, TimeMs now) {
   }
 }
 
-std::vector<wire::MemberRecord> EngineState::table_snapshot() const {
+std::vector<uint8_t> EngineState::sync_frame(bool response, bool join) {
   // Ourselves first: the receiver takes the first record's name as the sender's, to count
   // the sender as one accuser of whatever it reports suspect.
-  std::vector<wire::MemberRecord> members;
-  members.reserve(table_.size());
+  sync_entries_.clear();
+  sync_entries_.reserve(table_.size());
   for (uint32_t i = 0; i < table_.size(); ++i) {
     const Member& m = table_[i];
-    wire::MemberRecord& r = members.emplace_back(*m.record);
-    r.state = m.state;
-    r.incarnation = m.incarnation;
+    sync_entries_.push_back(wire::TableEntry{m.record.get(), m.state, m.incarnation});
   }
-  return members;
+  std::vector<uint8_t> frame = wire::encode_sync_frame(response, join, sync_entries_);
+  // A big table's scratch is not kept between SYNCs (minutes apart).
+  if (sync_entries_.capacity() > 1024) sync_entries_ = {};
+  return frame;
 }
 
 bool EngineState::request_sync(const wire::Address& to, StreamKind kind, TimeMs now) {
   if (streams_.size() >= kMaxPendingStreams) return false;
-  wire::SyncRequest request;
-  request.join = kind == StreamKind::kJoinSync;
-  request.members = table_snapshot();
-  request_stream(to, kind, wire::encode_frame(wire::Message{std::move(request)}), 0, now);
+  request_stream(to, kind, sync_frame(false, kind == StreamKind::kJoinSync), 0, now);
   ++counters_.syncs_requested;
   return true;
 }
@@ -185,10 +183,7 @@ std::vector<uint8_t> EngineState::serve_stream(const wire::Address& from,
       // Merge first: if the peer's view made us refute, our reply already carries the fix.
       merge(request->members, now);
       ++counters_.syncs_served;
-      wire::SyncResponse response;
-      response.join = request->join;
-      response.members = table_snapshot();
-      std::vector<uint8_t> reply = wire::encode_frame(wire::Message{std::move(response)});
+      std::vector<uint8_t> reply = sync_frame(true, request->join);
       counters_.stream_bytes_out += reply.size();
       return reply;
     }

@@ -98,12 +98,14 @@ uint8_t* write_address(const Address& a, uint8_t* p) {
   return write_be16(a.port, p + n);
 }
 
-uint8_t* write_record(const MemberRecord& m, uint8_t* p) {
+// The record with `state` and `incarnation` in place of its own (a SYNC entry: what the sender
+// believes about the member).
+uint8_t* write_record(const MemberRecord& m, MemberState state, uint64_t incarnation, uint8_t* p) {
   p = write_string(m.name, p);
   p = write_be64(m.id, p);
   p = write_address(m.address, p);
-  *p++ = static_cast<uint8_t>(m.state);
-  p = write_varint(m.incarnation, p);
+  *p++ = static_cast<uint8_t>(state);
+  p = write_varint(incarnation, p);
   *p++ = m.versions.min;
   *p++ = m.versions.max;
   *p++ = m.versions.current;
@@ -120,6 +122,10 @@ uint8_t* write_record(const MemberRecord& m, uint8_t* p) {
     p = write_string(value, p);
   }
   return p;
+}
+
+uint8_t* write_record(const MemberRecord& m, uint8_t* p) {
+  return write_record(m, m.state, m.incarnation, p);
 }
 
 uint8_t* write_members(bool join, const std::vector<MemberRecord>& members, uint8_t* p) {
@@ -447,6 +453,30 @@ size_t encoded_size(const Message& message) {
 }
 
 size_t encoded_record_size(const MemberRecord& record) { return record_size(record); }
+
+std::vector<uint8_t> encode_sync_frame(bool response, bool join,
+                                       std::span<const TableEntry> members) {
+  size_t body = 1 + varint_size(members.size());
+  for (const TableEntry& e : members) {
+    body +=
+        record_size(*e.record) - varint_size(e.record->incarnation) + varint_size(e.incarnation);
+  }
+  const size_t packet = kHeaderSize + 1 + varint_size(body) + body;
+  std::vector<uint8_t> out;
+  out.reserve(kFrameHeaderSize + packet);
+  out.resize(kFrameHeaderSize);
+  write_be32(static_cast<uint32_t>(packet), out.data());
+  encode_header(0, out);
+  const size_t start = out.size();
+  out.resize(start + 1 + varint_size(body) + body);
+  uint8_t* p = out.data() + start;
+  *p++ = static_cast<uint8_t>(response ? MessageType::kSyncResponse : MessageType::kSyncRequest);
+  p = write_varint(body, p);
+  *p++ = join ? 1 : 0;
+  p = write_varint(members.size(), p);
+  for (const TableEntry& e : members) p = write_record(*e.record, e.state, e.incarnation, p);
+  return out;
+}
 
 void encode_header(uint8_t flags, std::vector<uint8_t>& out) {
   const size_t start = out.size();

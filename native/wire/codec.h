@@ -95,6 +95,19 @@ class PacketBuilder {
 // TCP framing for SYNC: a 4-byte big-endian length, then a packet as above.
 inline constexpr size_t kFrameHeaderSize = 4;
 std::vector<uint8_t> encode_frame(const Message& message);
+
+// One entry of a member table as a SYNC carries it: a record, with the state and incarnation
+// the sender believes in place of the record's own.
+struct TableEntry {
+  const MemberRecord* record = nullptr;
+  MemberState state = MemberState::kAlive;
+  uint64_t incarnation = 0;
+};
+// The frame encode_frame(SyncRequest or SyncResponse{join, members}) gives, byte for byte,
+// written straight from table entries: a SYNC of a 10,000-member table need not copy 10,000
+// records (their names, addresses and tags) into a message first.
+std::vector<uint8_t> encode_sync_frame(bool response, bool join,
+                                       std::span<const TableEntry> members);
 // Reads the length prefix; kTruncated if fewer than 4 bytes, kOversize above `max_frame_bytes`.
 DecodeError read_frame_length(std::span<const uint8_t> bytes, size_t max_frame_bytes,
                               uint32_t& length);
