@@ -5,7 +5,6 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/index';
-import { addon } from '../helpers/addon';
 import { addressOf, FAST, stateOf, waitFor } from './helpers';
 
 const compiled = path.resolve(__dirname, '..', '..', 'dist', 'index.js');
