@@ -81,7 +81,7 @@ void EngineState::start_if_needed(TimeMs now) {
     push_pull_at_ = now + config_.push_pull_interval_ms +
                     static_cast<TimeMs>(rng_.below(config_.push_pull_interval_ms));
   }
-  if (config_.reconnect_interval_ms > 0) reconnect_at_ = now + config_.reconnect_interval_ms;
+  if (config_.reconnect_interval_ms > 0) reconnect_at_ = now + reconnect_delay();
   reap_at_ = now + reap_check_interval();
 }
 
@@ -119,7 +119,7 @@ void EngineState::dispatch(const wire::Address& from, wire::Message& message, Ti
         } else if constexpr (std::is_same_v<T, wire::Suspect>) {
           on_suspect(m.incarnation, m.target, m.from, now);
         } else if constexpr (std::is_same_v<T, wire::Dead>) {
-          on_dead(m.incarnation, m.target, now);
+          on_dead(m.incarnation, m.target, m.from, now);
         } else if constexpr (std::is_same_v<T, wire::Leave>) {
           on_leave(m.incarnation, m.name, now);
         } else {
@@ -233,7 +233,7 @@ bool EngineState::force_leave(std::string_view name, TimeMs now) {
   if (m.state != wire::MemberState::kSuspect && m.state != wire::MemberState::kDead) {
     return false;
   }
-  mark_left(index, m.incarnation, now);
+  end_membership(index, wire::MemberState::kLeft, m.incarnation, now);
   return true;
 }
 
