@@ -82,8 +82,10 @@ class EngineState {
   uint32_t accused(uint64_t incarnation, std::string_view target, TimeMs now);
   // Someone says we are suspect, dead or gone: refute, or re-announce if the claim is stale.
   void answer_accusation(uint64_t incarnation, TimeMs now);
-  // A SUSPECT or DEAD about another member from `from`: start or confirm our suspicion.
-  void accuse(uint32_t index, uint64_t incarnation, std::string_view from, TimeMs now);
+  // A SUSPECT or DEAD (`verdict`) about another member from `from`: start or confirm our
+  // suspicion.
+  void accuse(uint32_t index, uint64_t incarnation, std::string_view from, bool verdict,
+              TimeMs now);
   void suspect(uint32_t index, uint64_t incarnation, std::string_view from, TimeMs now);
   // Ends a membership as kDead (our suspicion ran out) or kLeft (its LEAVE, or force_leave).
   void end_membership(uint32_t index, wire::MemberState state, uint64_t incarnation, TimeMs now);

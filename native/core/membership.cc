@@ -138,27 +138,34 @@ void EngineState::answer_accusation(uint64_t incarnation, TimeMs now) {
 void EngineState::on_suspect(uint64_t incarnation, std::string_view target, std::string_view from,
                              TimeMs now) {
   const uint32_t index = accused(incarnation, target, now);
-  if (index != kNoIndex) accuse(index, incarnation, from, now);
+  if (index != kNoIndex) accuse(index, incarnation, from, /*verdict=*/false, now);
 }
 
-void EngineState::accuse(uint32_t index, uint64_t incarnation, std::string_view from, TimeMs now) {
+void EngineState::accuse(uint32_t index, uint64_t incarnation, std::string_view from, bool verdict,
+                         TimeMs now) {
   Member& m = table_[index];
   if (incarnation < m.incarnation) {
     ++counters_.ignored_messages;
     return;
   }
-  if (m.state == wire::MemberState::kSuspect) {
-    if (incarnation > m.incarnation) m.incarnation = incarnation;
-    // Lifeguard IV.B: an independent accuser shortens the timeout; re-gossip the suspicion
-    // under the new accuser's name so others can count it too.
-    if (suspicions_.confirm(m.suspicion, from)) queue_broadcast(index);
+  if (m.state == wire::MemberState::kAlive) {
+    suspect(index, incarnation, from, now);
+    if (verdict) suspicions_.confirm_fully(m.suspicion, from);
     return;
   }
-  if (m.state != wire::MemberState::kAlive) {
+  if (m.state != wire::MemberState::kSuspect) {
     ++counters_.ignored_messages;
     return;
   }
-  suspect(index, incarnation, from, now);
+  if (incarnation > m.incarnation) m.incarnation = incarnation;
+  // Lifeguard IV.B: an independent accuser shortens the timeout; re-gossip the suspicion
+  // under the new accuser's name so others can count it too. A verdict (a DEAD: its sender's
+  // own suspicion ran its course) brings the timeout to its floor, even from the member that
+  // accused first: otherwise a member that gossip reached only through the first accuser would
+  // wait for the maximum.
+  const bool sooner = verdict ? suspicions_.confirm_fully(m.suspicion, from)
+                              : suspicions_.confirm(m.suspicion, from);
+  if (sooner) queue_broadcast(index);
 }
 
 void EngineState::suspect(uint32_t index, uint64_t incarnation, std::string_view from, TimeMs now) {
@@ -182,12 +189,13 @@ void EngineState::on_dead(uint64_t incarnation, std::string_view target, std::st
     ++counters_.ignored_messages;
     return;
   }
-  // Issue 5: no member dies on another's word alone. A DEAD about a member we see alive is one
-  // more accusation: it starts our own suspicion, or counts its sender as an independent
-  // confirmation of the one we hold (Lifeguard IV.B), and only our own timer declares the
-  // death. The accused hears the suspicion we gossip and refutes meanwhile, so a forged DEAD
-  // costs a suspicion, not a death.
-  accuse(index, incarnation, from, now);
+  // Issue 5: no member dies on another's word alone. A DEAD about a member we see alive is an
+  // accusation: it starts our own suspicion, or confirms the one we hold, and only our own
+  // timer declares the death. Since its sender's suspicion ran out, it counts as all k
+  // confirmations (Lifeguard IV.B): our timeout drops to its floor, which still leaves the
+  // accused the full minimum to hear our gossiped suspicion and refute, so a forged DEAD costs
+  // a suspicion, not a death (as k forged SUSPECTs from invented names already could).
+  accuse(index, incarnation, from, /*verdict=*/true, now);
 }
 
 void EngineState::on_leave(uint64_t incarnation, std::string_view name, TimeMs now) {

@@ -137,23 +137,24 @@ describe('confirmation by our own probe', () => {
 // Issue 5: "a member cannot be killed by someone else's word alone". A DEAD from another member
 // used to end a member at once; now it is one more accusation in the suspicion process.
 describe('a DEAD from another member', () => {
-  it('about a member we see alive starts our suspicion with the sender as accuser, not a death', () => {
+  // A DEAD says its sender's own suspicion ran out: it counts as all k confirmations (Lifeguard
+  // IV.B), so our timeout starts at (or drops to) its floor, but never below it.
+  it('about a member we see alive starts our suspicion at the floor, not a death', () => {
     const a = engine();
     a.receive('c', [dead('b', 0n, 'c')], 100);
     expect(a.drain().events).toMatchObject([{ kind: 'suspect', name: 'b', state: 'suspect' }]);
     expect(a.state('b')).toBe('suspect');
-    expect(a.native.suspicionDeadline('b')).toBe(100 + timeouts(11, 0).maxMs);
-    // The same sender accusing again (by SUSPECT) is not an independent confirmation.
-    a.receive('c', [suspect('b', 0n, 'c')], 200);
-    expect(a.native.suspicionConfirmations('b')).toBe(0);
+    expect(a.native.suspicionConfirmations('b')).toBe(timeouts(11, 0).k);
+    expect(a.native.suspicionDeadline('b')).toBe(100 + timeouts(11, 0).minMs);
   });
 
-  it('counts its sender as an independent confirmation of a suspicion we already hold', () => {
+  it('brings a suspicion we already hold to its floor, even when it comes from the first accuser', () => {
     const a = engine();
     a.receive('c', [suspect('b', 0n, 'c')], 100);
-    a.receive('d', [dead('b', 0n, 'd')], 200);
-    expect(a.native.suspicionConfirmations('b')).toBe(1);
-    expect(a.native.suspicionDeadline('b')).toBe(100 + timeouts(11, 1).timeoutMs);
+    expect(a.native.suspicionDeadline('b')).toBe(100 + timeouts(11, 0).maxMs);
+    // c's suspicion ran out before ours: its DEAD is news even though c accused first.
+    a.receive('c', [dead('b', 0n, 'c')], 2000);
+    expect(a.native.suspicionDeadline('b')).toBe(100 + timeouts(11, 0).minMs);
     expect(a.state('b')).toBe('suspect');
   });
 
@@ -162,7 +163,7 @@ describe('a DEAD from another member', () => {
     a.receive('c', [dead('b', 0n, 'c')], 100);
     a.drain();
     const deadline = a.native.suspicionDeadline('b');
-    expect(deadline).toBe(100 + timeouts(11, 0).maxMs);
+    expect(deadline).toBe(100 + timeouts(11, 0).minMs);
     const meanwhile = a.runAnswering(100, deadline - 1);
     expect(meanwhile.events.filter((e) => e.name === 'b')).toEqual([]);
     expect(a.state('b')).toBe('suspect');
