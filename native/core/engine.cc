@@ -78,10 +78,12 @@ void EngineState::start_if_needed(TimeMs now) {
   next_probe_at_ = now + static_cast<TimeMs>(rng_.below(config_.probe_interval_ms));
   gossip_at_ = now + static_cast<TimeMs>(rng_.below(config_.gossip_interval_ms));
   if (config_.push_pull_interval_ms > 0) {
-    push_pull_at_ = now + config_.push_pull_interval_ms +
-                    static_cast<TimeMs>(rng_.below(config_.push_pull_interval_ms));
+    // The first anti-entropy round comes at a random point within the first interval (as
+    // memberlist staggers it), not after it: an ALIVE that a join storm's gossip happened to
+    // miss is then repaired within one interval instead of up to two.
+    push_pull_at_ = now + 1 + static_cast<TimeMs>(rng_.below(config_.push_pull_interval_ms));
   }
-  if (config_.reconnect_interval_ms > 0) reconnect_at_ = now + config_.reconnect_interval_ms;
+  if (config_.reconnect_interval_ms > 0) reconnect_at_ = now + reconnect_delay();
   reap_at_ = now + reap_check_interval();
 }
 
@@ -134,7 +136,7 @@ void EngineState::dispatch(const wire::Address& from, wire::Message& message, Ti
         } else if constexpr (std::is_same_v<T, wire::Suspect>) {
           on_suspect(m.incarnation, m.target, m.from, now);
         } else if constexpr (std::is_same_v<T, wire::Dead>) {
-          on_dead(m.incarnation, m.target, now);
+          on_dead(m.incarnation, m.target, m.from, now);
         } else if constexpr (std::is_same_v<T, wire::Leave>) {
           on_leave(m.incarnation, m.name, now);
         } else {
@@ -249,7 +251,7 @@ bool EngineState::force_leave(std::string_view name, TimeMs now) {
   if (m.state != wire::MemberState::kSuspect && m.state != wire::MemberState::kDead) {
     return false;
   }
-  mark_left(index, m.incarnation, now);
+  end_membership(index, wire::MemberState::kLeft, m.incarnation, now);
   return true;
 }
 

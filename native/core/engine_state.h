@@ -74,12 +74,22 @@ class EngineState {
   // ---- membership.cc ----
   void on_alive(wire::MemberRecord&& record, TimeMs now);
   void on_suspect(uint64_t incarnation, std::string_view target, std::string_view from, TimeMs now);
-  void on_dead(uint64_t incarnation, std::string_view target, TimeMs now);
+  void on_dead(uint64_t incarnation, std::string_view target, std::string_view from, TimeMs now);
   void on_leave(uint64_t incarnation, std::string_view name, TimeMs now);
   void on_self_alive(const wire::MemberRecord& record, TimeMs now);
+  // The shared start of SUSPECT/DEAD/LEAVE: the index of the (other) member `target`, or
+  // kNoIndex when there is nothing more to do (unknown, forged incarnation, or ourselves, in
+  // which case the accusation has been answered).
+  uint32_t accused(uint64_t incarnation, std::string_view target, TimeMs now);
+  // Someone says we are suspect, dead or gone: refute, or re-announce if the claim is stale.
+  void answer_accusation(uint64_t incarnation, TimeMs now);
+  // A SUSPECT or DEAD (`verdict`) about another member from `from`: start or confirm our
+  // suspicion.
+  void accuse(uint32_t index, uint64_t incarnation, std::string_view from, bool verdict,
+              TimeMs now);
   void suspect(uint32_t index, uint64_t incarnation, std::string_view from, TimeMs now);
-  void declare_dead(uint32_t index, uint64_t incarnation, TimeMs now);
-  void mark_left(uint32_t index, uint64_t incarnation, TimeMs now);
+  // Ends a membership as kDead (our suspicion ran out) or kLeft (its LEAVE, or force_leave).
+  void end_membership(uint32_t index, wire::MemberState state, uint64_t incarnation, TimeMs now);
   void refute(uint64_t accused_incarnation, TimeMs now);
   void conflict(const wire::MemberRecord& claimant, TimeMs now);
   void expire_suspicions(TimeMs now);
@@ -138,6 +148,7 @@ class EngineState {
   void sync_with_random_member(TimeMs now);
   void push_pull_tick(TimeMs now);
   void reconnect_tick(TimeMs now);
+  TimeMs reconnect_delay();  // the next reconnect interval, with random jitter
   TimeMs push_pull_interval() const;
 
   // ---- tombstones.cc ----
@@ -176,6 +187,8 @@ class EngineState {
   wire::Address settle_sync_to_;
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
+  // Before this, a stale accusation about us does not re-announce our ALIVE (rate limit).
+  TimeMs reannounce_after_ = 0;
   TimeMs last_tick_ = 0;
   uint32_t next_seq_ = 1;
   uint64_t next_stream_id_ = 1;

@@ -4,8 +4,9 @@
 // number, which only the member itself raises. At equal incarnation, suspect overrides alive
 // and dead overrides both; only a strictly higher incarnation brings a member back to alive.
 // LEAVE (a member's own departure) makes it `left`, which nothing but a newer ALIVE undoes.
-// A member that hears itself suspected or declared dead refutes by announcing ALIVE with a
-// higher incarnation.
+// A DEAD from another member is an accusation like SUSPECT (issue 5): only our own suspicion
+// timer, or the member's own LEAVE, ends a member. A member that hears itself suspected or
+// declared dead refutes by announcing ALIVE with a higher incarnation.
 #include <algorithm>
 #include <utility>
 
@@ -99,36 +100,72 @@ void EngineState::on_self_alive(const wire::MemberRecord& record, TimeMs now) {
   }
 }
 
-void EngineState::on_suspect(uint64_t incarnation, std::string_view target, std::string_view from,
-                             TimeMs now) {
-  if (beyond_ceiling(incarnation)) return;
+uint32_t EngineState::accused(uint64_t incarnation, std::string_view target, TimeMs now) {
+  if (beyond_ceiling(incarnation)) return kNoIndex;
   const uint32_t index = table_.find(target);
   if (index == kNoIndex) {
     ++counters_.ignored_messages;
-    return;
+    return kNoIndex;
   }
   if (index == kSelf) {
-    // Lifeguard IV.C buddy system and SWIM §4.2: hearing our own suspicion, refute at once.
-    if (!leaving_ && incarnation >= table_[kSelf].incarnation) refute(incarnation, now);
+    answer_accusation(incarnation, now);
+    return kNoIndex;
+  }
+  return index;
+}
+
+void EngineState::answer_accusation(uint64_t incarnation, TimeMs now) {
+  // Only we announce our own leave; while we run, any SUSPECT, DEAD or LEAVE about us is
+  // wrong (or forged).
+  if (leaving_) return;
+  if (incarnation >= table_[kSelf].incarnation) {
+    // SWIM §4.2 and the Lifeguard IV.C buddy system: refute at once, with a higher incarnation.
+    refute(incarnation, now);
     return;
   }
+  // An accusation older than our incarnation: we refuted already, but its sender evidently
+  // never heard it (it may think us dead and no longer gossip with us). Announce our current
+  // ALIVE again. Once per gossip interval at most: a flood of stale accusations then costs no
+  // more than the one queue entry the gossip rounds already drain.
+  if (now < reannounce_after_) {
+    ++counters_.ignored_messages;
+    return;
+  }
+  reannounce_after_ = now + config_.gossip_interval_ms;
+  queue_broadcast(kSelf);
+}
+
+void EngineState::on_suspect(uint64_t incarnation, std::string_view target, std::string_view from,
+                             TimeMs now) {
+  const uint32_t index = accused(incarnation, target, now);
+  if (index != kNoIndex) accuse(index, incarnation, from, /*verdict=*/false, now);
+}
+
+void EngineState::accuse(uint32_t index, uint64_t incarnation, std::string_view from, bool verdict,
+                         TimeMs now) {
   Member& m = table_[index];
   if (incarnation < m.incarnation) {
     ++counters_.ignored_messages;
     return;
   }
-  if (m.state == wire::MemberState::kSuspect) {
-    if (incarnation > m.incarnation) m.incarnation = incarnation;
-    // Lifeguard IV.B: an independent accuser shortens the timeout; re-gossip the suspicion
-    // under the new accuser's name so others can count it too.
-    if (suspicions_.confirm(m.suspicion, from)) queue_broadcast(index);
+  if (m.state == wire::MemberState::kAlive) {
+    suspect(index, incarnation, from, now);
+    if (verdict) suspicions_.confirm_fully(m.suspicion, from);
     return;
   }
-  if (m.state != wire::MemberState::kAlive) {
+  if (m.state != wire::MemberState::kSuspect) {
     ++counters_.ignored_messages;
     return;
   }
-  suspect(index, incarnation, from, now);
+  if (incarnation > m.incarnation) m.incarnation = incarnation;
+  // Lifeguard IV.B: an independent accuser shortens the timeout; re-gossip the suspicion
+  // under the new accuser's name so others can count it too. A verdict (a DEAD: its sender's
+  // own suspicion ran its course) brings the timeout to its floor, even from the member that
+  // accused first: otherwise a member that gossip reached only through the first accuser would
+  // wait for the maximum.
+  const bool sooner = verdict ? suspicions_.confirm_fully(m.suspicion, from)
+                              : suspicions_.confirm(m.suspicion, from);
+  if (sooner) queue_broadcast(index);
 }
 
 void EngineState::suspect(uint32_t index, uint64_t incarnation, std::string_view from, TimeMs now) {
@@ -143,68 +180,47 @@ void EngineState::suspect(uint32_t index, uint64_t incarnation, std::string_view
   emit(EventKind::kSuspect, index, now);
 }
 
-void EngineState::on_dead(uint64_t incarnation, std::string_view target, TimeMs now) {
-  if (beyond_ceiling(incarnation)) return;
-  const uint32_t index = table_.find(target);
-  if (index == kNoIndex) {
+void EngineState::on_dead(uint64_t incarnation, std::string_view target, std::string_view from,
+                          TimeMs now) {
+  const uint32_t index = accused(incarnation, target, now);
+  if (index == kNoIndex) return;
+  if (from == target) {
+    // A member announces its own departure with LEAVE; a DEAD in its own name is no such thing.
     ++counters_.ignored_messages;
     return;
   }
-  if (index == kSelf) {
-    // A DEAD about us while we run is wrong (or forged): refute it.
-    if (!leaving_ && incarnation >= table_[kSelf].incarnation) refute(incarnation, now);
-    return;
-  }
-  const Member& m = table_[index];
-  if (incarnation < m.incarnation || !is_live(m.state)) {
-    ++counters_.ignored_messages;
-    return;
-  }
-  declare_dead(index, incarnation, now);
-}
-
-void EngineState::declare_dead(uint32_t index, uint64_t incarnation, TimeMs now) {
-  Member& m = table_[index];
-  if (m.suspicion != kNoIndex) {
-    suspicions_.stop(m.suspicion);
-    m.suspicion = kNoIndex;
-  }
-  m.incarnation = incarnation;
-  table_.set_state(index, wire::MemberState::kDead, now);
-  queue_broadcast(index);
-  emit(EventKind::kDead, index, now);
+  // Issue 5: no member dies on another's word alone. A DEAD about a member we see alive is an
+  // accusation: it starts our own suspicion, or confirms the one we hold, and only our own
+  // timer declares the death. Since its sender's suspicion ran out, it counts as all k
+  // confirmations (Lifeguard IV.B): our timeout drops to its floor, which still leaves the
+  // accused the full minimum to hear our gossiped suspicion and refute, so a forged DEAD costs
+  // a suspicion, not a death (as k forged SUSPECTs from invented names already could).
+  accuse(index, incarnation, from, /*verdict=*/true, now);
 }
 
 void EngineState::on_leave(uint64_t incarnation, std::string_view name, TimeMs now) {
-  if (beyond_ceiling(incarnation)) return;
-  const uint32_t index = table_.find(name);
-  if (index == kNoIndex) {
-    ++counters_.ignored_messages;
-    return;
-  }
-  if (index == kSelf) {
-    // Only we can announce our leave; one we did not send is refuted like a DEAD.
-    if (!leaving_ && incarnation >= table_[kSelf].incarnation) refute(incarnation, now);
-    return;
-  }
+  const uint32_t index = accused(incarnation, name, now);
+  if (index == kNoIndex) return;
   const Member& m = table_[index];
   if (incarnation < m.incarnation || m.state == wire::MemberState::kLeft) {
     ++counters_.ignored_messages;
     return;
   }
-  mark_left(index, incarnation, now);
+  // A member's own LEAVE ends it at once: no suspicion, since it said it is going.
+  end_membership(index, wire::MemberState::kLeft, incarnation, now);
 }
 
-void EngineState::mark_left(uint32_t index, uint64_t incarnation, TimeMs now) {
+void EngineState::end_membership(uint32_t index, wire::MemberState state, uint64_t incarnation,
+                                 TimeMs now) {
   Member& m = table_[index];
   if (m.suspicion != kNoIndex) {
     suspicions_.stop(m.suspicion);
     m.suspicion = kNoIndex;
   }
   m.incarnation = incarnation;
-  table_.set_state(index, wire::MemberState::kLeft, now);
+  table_.set_state(index, state, now);
   queue_broadcast(index);
-  emit(EventKind::kLeave, index, now);
+  emit(state == wire::MemberState::kLeft ? EventKind::kLeave : EventKind::kDead, index, now);
 }
 
 bool EngineState::beyond_ceiling(uint64_t incarnation) {
@@ -253,7 +269,7 @@ void EngineState::expire_suspicions(TimeMs now) {
     const uint32_t index = suspicions_[slot].member;
     // SWIM §4.2: a suspicion nobody refuted within the timeout becomes a death.
     ++counters_.deaths;
-    declare_dead(index, table_[index].incarnation, now);
+    end_membership(index, wire::MemberState::kDead, table_[index].incarnation, now);
   }
 }
 

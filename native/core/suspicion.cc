@@ -72,6 +72,20 @@ bool SuspicionSet::confirm(uint32_t slot, std::string_view from) {
   return true;
 }
 
+bool SuspicionSet::confirm_fully(uint32_t slot, std::string_view from) {
+  Suspicion& s = slots_[slot];
+  if (s.confirmations >= s.timeouts.expected_confirmations) return false;
+  s.confirmations = s.timeouts.expected_confirmations;
+  if (!from.empty()) s.last_from.assign(from);
+  const TimeMs deadline = s.started + suspicion_timeout(s.timeouts, s.confirmations);
+  if (deadline != s.deadline) {
+    s.deadline = deadline;
+    ++s.generation;
+    schedule(slot);
+  }
+  return true;
+}
+
 void SuspicionSet::stop(uint32_t slot) {
   Suspicion& s = slots_[slot];
   if (s.member == kNoIndex) return;

@@ -54,6 +54,10 @@ class SuspicionSet {
   // Records an accusation from `from`. Returns true if it was a new independent one (the
   // deadline may have moved earlier).
   bool confirm(uint32_t slot, std::string_view from);
+  // Records a verdict from `from`, a member whose own suspicion of the same member ran out:
+  // it counts as all k confirmations, so the timeout drops to its floor. Returns true if the
+  // deadline may have moved earlier.
+  bool confirm_fully(uint32_t slot, std::string_view from);
   void stop(uint32_t slot);
 
   Suspicion& operator[](uint32_t slot) { return slots_[slot]; }

@@ -91,13 +91,9 @@ void EngineState::merge(std::vector<wire::MemberRecord>& members, TimeMs now) {
         on_suspect(record.incarnation, record.name, sender, now);
         break;
       case wire::MemberState::kDead:
-        // memberlist mergeState: a death we did not witness is only a suspicion here, so a
-        // member the other side lost (a partition) gets the chance to refute.
-        if (record.name == self_name()) {
-          on_dead(record.incarnation, record.name, now);
-        } else {
-          on_suspect(record.incarnation, record.name, sender, now);
-        }
+        // As by gossip (and memberlist's mergeState): a death we did not witness is only a
+        // suspicion here, so a member the other side lost (a partition) can refute.
+        on_dead(record.incarnation, record.name, sender, now);
         break;
       case wire::MemberState::kLeft:
         on_leave(record.incarnation, record.name, now);
@@ -239,9 +235,17 @@ void EngineState::sync_with_random_member(TimeMs now) {
   if (!picks_.empty()) request_sync(table_[picks_.front()].record->address, StreamKind::kSync, now);
 }
 
+TimeMs EngineState::reconnect_delay() {
+  // The interval +-25 %, drawn afresh each time: members that lost the same peers at the same
+  // moment (one partition) would otherwise all retry them in the same tick, every interval.
+  const TimeMs interval = config_.reconnect_interval_ms;
+  return interval - interval / 4 +
+         static_cast<TimeMs>(rng_.below(static_cast<uint64_t>(interval / 2 + 1)));
+}
+
 void EngineState::reconnect_tick(TimeMs now) {
   if (now < reconnect_at_) return;
-  reconnect_at_ = now + config_.reconnect_interval_ms;
+  reconnect_at_ = now + reconnect_delay();
   if (leaving_) return;
   // One dead member, chosen at random (serf reconnect): if it is in fact alive on the other
   // side of a healed partition, the SYNC makes both sides refute and re-merge.

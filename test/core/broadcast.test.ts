@@ -1,7 +1,7 @@
 // Dissemination (SWIM §4.1, memberlist's transmit-limited queue): transmit counts, supersession,
 // least-sent first, packing up to the MTU, the gossip round and gossip to the recently dead.
 import { describe, expect, it } from 'vitest';
-import { alive, dead, engineModule, type Msg, messagesOf, TestEngine } from './harness';
+import { alive, engineModule, type Msg, messagesOf, suspect, TestEngine } from './harness';
 
 describe('retransmit limit', () => {
   it('is retransmitMult x ceil(log10(n + 1))', () => {
@@ -65,13 +65,17 @@ describe('broadcast queue', () => {
     expect(sent.every((m) => m.member.incarnation === 1n)).toBe(true);
   });
 
-  it('a state change supersedes the pending ALIVE: only the DEAD goes out', () => {
+  it('a state change supersedes the pending ALIVE: only the SUSPECT goes out', () => {
     const a = quietEngine();
     a.receive('f', [alive('f', 0n)], 30000);
-    a.receive('c', [dead('f', 0n, 'c')], 30001);
-    const out = a.runAnswering(30001, 60000);
+    a.receive('c', [suspect('f', 0n, 'c')], 30001);
+    const deadline = a.native.suspicionDeadline('f');
+    const out = a.runAnswering(30001, deadline - 1);
     expect(aliveAbout(out.datagrams, 'f')).toEqual([]);
-    expect(messagesOf(out.datagrams, 'dead').filter((m) => m.target === 'f')).toHaveLength(4);
+    // Our pings to f also carry the suspicion beside the queue (Lifeguard's buddy system).
+    const buddy = out.datagrams.filter((d) => d.to === 'f' && d.messages[0]?.type === 'ping').length;
+    const suspects = messagesOf(out.datagrams, 'suspect').filter((m) => m.target === 'f');
+    expect(suspects.length - buddy).toBe(4);
   });
 
   it('offers the least-sent update first', () => {
@@ -155,8 +159,8 @@ describe('gossip round', () => {
 
   it('includes members dead for less than gossipToTheDeadMs, so they can hear it and refute', () => {
     const a = quietEngine({ gossipNodes: 10, gossipToTheDeadMs: 5000 });
-    a.receive('c', [dead('b', 0n, 'c')], 30000);
-    let now = 30000;
+    const diedAt = a.outliveSuspicion('b', 0n, 'c', 30000);
+    let now = diedAt;
     const reached = (from: number, until: number): Set<string> => {
       const names = new Set<string>();
       for (now = from; now < until; now += 200) {
@@ -166,7 +170,7 @@ describe('gossip round', () => {
       }
       return names;
     };
-    expect(reached(30000, 34800)).toContain('b');
-    expect(reached(35200, 40000)).not.toContain('b');
+    expect(reached(diedAt, diedAt + 4800)).toContain('b');
+    expect(reached(diedAt + 5200, diedAt + 10000)).not.toContain('b');
   });
 });

@@ -258,6 +258,31 @@ export class TestEngine {
     };
   }
 
+  /**
+   * Makes `name` dead here the only way a member dies (issue 5: no one's word alone kills):
+   * `accuser` suspects it at `incarnation` and our suspicion timer runs out while every other
+   * member answers our probes. Returns the virtual time of the death; output meanwhile is
+   * discarded.
+   */
+  outliveSuspicion(name: string, incarnation: bigint, accuser: string, now: number): number {
+    this.receive(accuser, [suspect(name, incarnation, accuser)], now);
+    const deadline = this.native.suspicionDeadline(name);
+    if (deadline === null) throw new Error(`${this.name} did not start suspecting ${name}`);
+    // Step deadline by deadline and stop at the death: our own failed probes of the member
+    // confirm the suspicion and may bring it forward.
+    let t = now;
+    while (this.state(name) === 'suspect') {
+      const next = this.native.nextDeadline();
+      if (next === null || next > deadline) break;
+      this.runAnswering(t, next, [name]);
+      t = next;
+    }
+    this.drain();
+    const m = this.member(name);
+    if (m?.state !== 'dead') throw new Error(`${name} is ${m?.state} at ${this.name}, not dead`);
+    return m.stateChangedAt;
+  }
+
   /** Adds members by delivering their ALIVEs, then discards the resulting output. */
   learn(names: string[], now: number, incarnation = 0n): void {
     for (let i = 0; i < names.length; i += 8) {

@@ -5,18 +5,19 @@ import { addressOf, alive, codec, dead, leave, type Msg, messagesOf, suspect, Te
 
 type State = 'alive' | 'suspect' | 'dead' | 'left';
 
-/** An engine that knows b in `state` at incarnation 5. */
-function engineWithB(state: State): TestEngine {
+/** An engine that knows b in `state` at incarnation 5, and the virtual time it got there. */
+function engineWithB(state: State): { a: TestEngine; now: number } {
   const a = new TestEngine('a');
   a.tick(0);
   a.learn(['c', 'd'], 0);
   a.receive('b', [alive('b', 5n)], 1);
+  let now = 2;
   if (state === 'suspect') a.receive('c', [suspect('b', 5n, 'c')], 2);
-  if (state === 'dead') a.receive('c', [dead('b', 5n, 'c')], 2);
+  if (state === 'dead') now = a.outliveSuspicion('b', 5n, 'c', 2);
   if (state === 'left') a.receive('b', [leave('b', 5n)], 2);
   a.drain();
   expect(a.state('b')).toBe(state);
-  return a;
+  return { a, now };
 }
 
 const msg = {
@@ -35,13 +36,16 @@ const table: [State, keyof typeof msg, bigint, State, bigint, string | null][] =
   ['alive', 'suspect', 5n, 'suspect', 5n, 'suspect'],
   ['alive', 'suspect', 6n, 'suspect', 6n, 'suspect'],
   ['alive', 'dead', 4n, 'alive', 5n, null],
-  ['alive', 'dead', 5n, 'dead', 5n, 'dead'],
+  // Issue 5: a DEAD from another member is an accusation, not a verdict: it starts our own
+  // suspicion (or confirms the one we hold), and only our timer makes the member dead.
+  ['alive', 'dead', 5n, 'suspect', 5n, 'suspect'],
+  ['alive', 'dead', 6n, 'suspect', 6n, 'suspect'],
   ['alive', 'leave', 4n, 'alive', 5n, null],
   ['alive', 'leave', 5n, 'left', 5n, 'leave'],
   ['suspect', 'alive', 5n, 'suspect', 5n, null],
   ['suspect', 'alive', 6n, 'alive', 6n, 'alive'],
   ['suspect', 'suspect', 6n, 'suspect', 6n, null],
-  ['suspect', 'dead', 5n, 'dead', 5n, 'dead'],
+  ['suspect', 'dead', 5n, 'suspect', 5n, null],
   ['suspect', 'leave', 5n, 'left', 5n, 'leave'],
   ['dead', 'alive', 5n, 'dead', 5n, null],
   ['dead', 'alive', 6n, 'alive', 6n, 'alive'],
@@ -57,15 +61,15 @@ const table: [State, keyof typeof msg, bigint, State, bigint, string | null][] =
 
 describe('ordering by (incarnation, state)', () => {
   it.each(table)('%s@5 + %s@%s -> %s@%s (event: %s)', (before, kind, inc, after, incAfter, event) => {
-    const a = engineWithB(before);
-    a.receive('d', [msg[kind](inc)], 10);
+    const { a, now } = engineWithB(before);
+    a.receive('d', [msg[kind](inc)], now + 10);
     expect(a.member('b')).toMatchObject({ state: after, incarnation: incAfter });
     const events = a.drain().events.map((e) => e.kind);
     expect(events).toEqual(event ? [event] : []);
   });
 
   it('an ALIVE at a higher incarnation with new metadata is an update event carrying the new record', () => {
-    const a = engineWithB('alive');
+    const { a } = engineWithB('alive');
     a.receive('b', [alive('b', 6n, { tags: { zone: 'b', role: 'db' } })], 10);
     const events = a.drain().events;
     expect(events).toMatchObject([{ kind: 'update', name: 'b', incarnation: 6n }]);
@@ -74,7 +78,7 @@ describe('ordering by (incarnation, state)', () => {
   });
 
   it('every accepted change is queued for gossip; a stale message is not', () => {
-    const a = engineWithB('alive');
+    const { a } = engineWithB('alive');
     a.runAnswering(10, 20000); // let the queue drain
     expect(a.native.pendingBroadcasts()).toBe(0);
     a.receive('d', [msg.suspect(4n)], 20001);
@@ -115,6 +119,55 @@ describe('refutation', () => {
     expect(a.counters().refutations).toBe(1);
   });
 
+  it('a member that already refuted re-announces its ALIVE to a peer that still declares it dead, and the peer comes round without a SYNC', () => {
+    const quiet = { pushPullIntervalMs: 0, reconnectIntervalMs: 0 };
+    const a = new TestEngine('a', { config: quiet });
+    const b = new TestEngine('b', { seed: 2, config: quiet });
+    a.tick(0);
+    b.tick(0);
+    a.learn(['b', 'c', 'd'], 0);
+    b.learn(['a', 'c', 'd'], 0);
+    // a is accused and refutes at incarnation 1; b misses all of it (we never deliver a's
+    // packets to b) and its own suspicion of a at 0 runs out into a death.
+    a.receive('c', [suspect('a', 0n, 'c')], 10);
+    const diedAt = b.outliveSuspicion('a', 0n, 'c', 10);
+    a.runAnswering(10, diedAt);
+    expect(a.native.incarnation()).toBe(1n);
+    expect(a.native.pendingBroadcasts()).toBe(0); // the refutation has run its course
+    // b gossips the death to the recently dead, so a hears DEAD a@0: stale, since a is at 1.
+    const fromB = b.runAnswering(diedAt, diedAt + 2000, ['a']);
+    const news = fromB.datagrams.filter(
+      (d) => d.to === 'a' && d.messages.some((m) => m.type === 'dead' && m.target === 'a' && m.incarnation === 0n),
+    );
+    expect(news.length).toBeGreaterThan(0);
+    a.receive('b', news[0]?.messages ?? [], diedAt + 2000);
+    expect(a.native.incarnation()).toBe(1n); // no new refutation is needed ...
+    // ... but a announces its current ALIVE again, and its gossip reaches b.
+    const fromA = a.runAnswering(diedAt + 2000, diedAt + 4000);
+    const toB = fromA.datagrams.filter((d) => d.to === 'b');
+    expect(toB.flatMap((d) => d.messages)).toContainEqual(
+      expect.objectContaining({ type: 'alive', member: expect.objectContaining({ name: 'a', incarnation: 1n }) }),
+    );
+    for (const d of toB) b.receive('a', d.messages, diedAt + 4000);
+    expect(b.member('a')).toMatchObject({ state: 'alive', incarnation: 1n });
+    expect([...fromA.streams, ...fromB.streams]).toEqual([]);
+  });
+
+  it('a flood of stale accusations re-announces our ALIVE no more than one does', () => {
+    const sentAlive = (accusations: number) => {
+      const a = fresh();
+      a.receive('b', [suspect('a', 0n, 'b')], 10);
+      a.runAnswering(10, 20000); // the refutation (incarnation 1) runs its course
+      for (let i = 0; i < accusations; i++) a.receive('c', [dead('a', 0n, 'c'), suspect('a', 0n, 'd')], 20000);
+      const out = a.runAnswering(20000, 40000);
+      return messagesOf(out.datagrams, 'alive').filter((m) => m.member.name === 'a').length;
+    };
+    const once = sentAlive(1);
+    expect(once).toBeGreaterThan(0);
+    expect(sentAlive(1000)).toBe(once);
+    expect(sentAlive(0)).toBe(0);
+  });
+
   it('a forged DEAD about a live member is refuted by that member', () => {
     const a = fresh();
     a.receive('b', [dead('a', 0n, 'mallory')], 10);
@@ -131,9 +184,8 @@ describe('refutation', () => {
 
   it('a member we think dead that pings us is told so in our ack, so it can refute', () => {
     const a = fresh();
-    a.receive('c', [dead('b', 0n, 'c')], 10);
-    a.drain();
-    a.receive('b', [{ type: 'ping', seq: 9, source: 'b', target: 'a' }], 20);
+    const diedAt = a.outliveSuspicion('b', 0n, 'c', 10);
+    a.receive('b', [{ type: 'ping', seq: 9, source: 'b', target: 'a' }], diedAt + 10);
     const reply = a.drain().datagrams.find((d) => d.to === 'b');
     expect(reply?.messages.slice(0, 2)).toEqual([
       { type: 'ack', seq: 9, source: 'a' },
@@ -186,9 +238,8 @@ describe('conflicts', () => {
     const a = new TestEngine('a');
     a.tick(0);
     a.receive('b', [alive('b', 1n)], 1);
-    a.receive('c', [dead('b', 1n, 'c')], 2);
-    a.drain();
-    a.receive('x', [alive('b', 2n, { address: '192.168.9.9' })], 10);
+    const diedAt = a.outliveSuspicion('b', 1n, 'c', 2);
+    a.receive('x', [alive('b', 2n, { address: '192.168.9.9' })], diedAt + 10);
     expect(a.drain().events).toMatchObject([{ kind: 'alive', name: 'b' }]);
     expect(a.member('b')?.record.address).toBe('192.168.9.9');
   });
@@ -210,7 +261,7 @@ describe('events', () => {
     a.receive('c', [suspect('b', 0n, 'c')], 2);
     a.receive('b', [alive('b', 1n)], 3);
     a.receive('b', [alive('b', 2n, { tags: { zone: 'z' } })], 4);
-    a.receive('c', [dead('b', 2n, 'c'), alive('e', 0n)], 5);
+    a.receive('c', [dead('b', 2n, 'c'), alive('e', 0n)], 5); // a DEAD is a suspicion (issue 5)
     a.receive('b', [leave('b', 2n)], 6);
     a.receive('x', [alive('e', 1n, { address: '192.168.9.9' })], 7);
     const events = a.drain().events;
@@ -219,7 +270,7 @@ describe('events', () => {
       ['suspect', 'b', 2],
       ['alive', 'b', 3],
       ['update', 'b', 4],
-      ['dead', 'b', 5],
+      ['suspect', 'b', 5],
       ['join', 'e', 5],
       ['leave', 'b', 6],
       ['conflict', 'e', 7],
@@ -230,7 +281,7 @@ describe('events', () => {
       'suspect',
       'alive',
       'alive',
-      'dead',
+      'suspect',
       'alive',
       'left',
       'alive',

@@ -1,7 +1,7 @@
 // Lifeguard IV.B, the dynamic suspicion timeout: the arithmetic, and how one engine applies
 // it (expiry into dead, independent confirmations shortening it, refutation cancelling it).
 import { describe, expect, it } from 'vitest';
-import { alive, engineModule, suspect, TestEngine } from './harness';
+import { alive, dead, engineModule, messagesOf, suspect, TestEngine } from './harness';
 
 const timeouts = (n: number, confirmations: number, mult = 4, maxMult = 6, interval = 1000) =>
   engineModule.suspicionTimeouts(mult, maxMult, interval, n, confirmations);
@@ -131,5 +131,66 @@ describe('confirmation by our own probe', () => {
     const later = a.runAnswering(confirmedAt, confirmedAt + 1000, ['b']);
     const gossiped = [...sent, ...later.datagrams].flatMap((d) => d.messages).filter((m) => m.type === 'suspect');
     expect(gossiped).toContainEqual({ type: 'suspect', incarnation: 0n, target: 'b', from: 'a' });
+  });
+});
+
+// Issue 5: "a member cannot be killed by someone else's word alone". A DEAD from another member
+// used to end a member at once; now it is one more accusation in the suspicion process.
+describe('a DEAD from another member', () => {
+  // A DEAD says its sender's own suspicion ran out: it counts as all k confirmations (Lifeguard
+  // IV.B), so our timeout starts at (or drops to) its floor, but never below it.
+  it('about a member we see alive starts our suspicion at the floor, not a death', () => {
+    const a = engine();
+    a.receive('c', [dead('b', 0n, 'c')], 100);
+    expect(a.drain().events).toMatchObject([{ kind: 'suspect', name: 'b', state: 'suspect' }]);
+    expect(a.state('b')).toBe('suspect');
+    expect(a.native.suspicionConfirmations('b')).toBe(timeouts(11, 0).k);
+    expect(a.native.suspicionDeadline('b')).toBe(100 + timeouts(11, 0).minMs);
+  });
+
+  it('brings a suspicion we already hold to its floor, even when it comes from the first accuser', () => {
+    const a = engine();
+    a.receive('c', [suspect('b', 0n, 'c')], 100);
+    expect(a.native.suspicionDeadline('b')).toBe(100 + timeouts(11, 0).maxMs);
+    // c's suspicion ran out before ours: its DEAD is news even though c accused first.
+    a.receive('c', [dead('b', 0n, 'c')], 2000);
+    expect(a.native.suspicionDeadline('b')).toBe(100 + timeouts(11, 0).minMs);
+    expect(a.state('b')).toBe('suspect');
+  });
+
+  it('kills only when our own timer runs out, and a refutation in the meantime saves the member', () => {
+    const a = engine();
+    a.receive('c', [dead('b', 0n, 'c')], 100);
+    a.drain();
+    const deadline = a.native.suspicionDeadline('b');
+    expect(deadline).toBe(100 + timeouts(11, 0).minMs);
+    const meanwhile = a.runAnswering(100, deadline - 1);
+    expect(meanwhile.events.filter((e) => e.name === 'b')).toEqual([]);
+    expect(a.state('b')).toBe('suspect');
+    a.receive('b', [alive('b', 1n)], deadline - 1);
+    expect(a.drain().events).toMatchObject([{ kind: 'alive', name: 'b', incarnation: 1n }]);
+    const later = a.runAnswering(deadline - 1, deadline + 60000);
+    expect(later.events.filter((e) => e.name === 'b')).toEqual([]);
+    expect(a.state('b')).toBe('alive');
+  });
+
+  it('unrefuted, ends in a death at the suspicion deadline, which we then gossip as DEAD under our name', () => {
+    const a = engine();
+    a.receive('c', [dead('b', 0n, 'c')], 100);
+    a.drain();
+    const deadline = a.native.suspicionDeadline('b');
+    // b answers our pings (a failed probe would add our own confirmation) but never refutes.
+    const out = a.runAnswering(100, deadline + 2000);
+    expect(out.events.filter((e) => e.name === 'b')).toMatchObject([{ kind: 'dead', at: deadline }]);
+    expect(messagesOf(out.datagrams, 'dead')).toContainEqual({ type: 'dead', incarnation: 0n, target: 'b', from: 'a' });
+  });
+
+  it('in the name of its own target is ignored: a member announces its departure with LEAVE', () => {
+    const a = engine();
+    const ignored = a.counters().ignoredMessages;
+    a.receive('b', [dead('b', 0n, 'b')], 100);
+    expect(a.drain().events).toEqual([]);
+    expect(a.state('b')).toBe('alive');
+    expect(a.counters().ignoredMessages).toBe(ignored + 1);
   });
 });

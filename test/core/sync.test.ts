@@ -1,7 +1,7 @@
 // Streams: join through seeds, serving SYNC, periodic anti-entropy (push/pull) and its scaling,
 // reconnection to dead members and absent seeds, timeouts, and records too big for a datagram.
 import { describe, expect, it } from 'vitest';
-import { addressOf, alive, codec, dead, type Msg, messagesOf, TestEngine } from './harness';
+import { addressOf, alive, codec, type Msg, messagesOf, TestEngine } from './harness';
 
 const seed = (name: string) => ({ address: addressOf(name), port: 7946 });
 const syncResponse = (members: Msg[], join = false) => codec.encodeFrame({ type: 'sync_response', join, members });
@@ -83,8 +83,10 @@ describe('serving a SYNC', () => {
     const a = new TestEngine('a');
     a.tick(0);
     a.receive('b', [alive('b', 3n)], 1);
-    a.receive('c', [dead('b', 4n, 'c')], 2);
-    const reply = codec.decodeFrame(a.native.serveStream(addressOf('n'), 7946, syncRequest([alive('n').member]), 5));
+    const diedAt = a.outliveSuspicion('b', 4n, 'c', 2);
+    const reply = codec.decodeFrame(
+      a.native.serveStream(addressOf('n'), 7946, syncRequest([alive('n').member]), diedAt + 5),
+    );
     expect(reply.messages[0].members.find((m: Msg) => m.name === 'b')).toMatchObject({
       state: 'dead',
       incarnation: 4n,
@@ -147,15 +149,21 @@ describe('anti-entropy', () => {
     return times;
   }
 
-  it('syncs with one random alive member every pushPullIntervalMs', () => {
-    const a = new TestEngine('a', { config: { pushPullIntervalMs: 10000 } });
-    a.tick(0);
-    a.learn(['b', 'c', 'd'], 0);
-    const times = syncTimes(a, 0, 60000);
-    expect(times.length).toBeGreaterThanOrEqual(4);
-    expect(times[0]).toBeGreaterThanOrEqual(10000);
-    expect(times[0]).toBeLessThan(20000);
-    for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBe(10000);
+  it('syncs with one random alive member every pushPullIntervalMs, the first at a random point of the first interval', () => {
+    const firstSync = (seed: number) => {
+      const a = new TestEngine('a', { seed, config: { pushPullIntervalMs: 10000 } });
+      a.tick(0);
+      a.learn(['b', 'c', 'd'], 0);
+      const times = syncTimes(a, 0, 60000);
+      expect(times.length).toBeGreaterThanOrEqual(5);
+      expect(times[0]).toBeGreaterThan(0);
+      expect(times[0]).toBeLessThanOrEqual(10000);
+      for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBe(10000);
+      return times[0];
+    };
+    // Staggered by the engine's seed (memberlist staggers its first push-pull the same way).
+    const firsts = new Set([1, 2, 3, 4, 5].map(firstSync));
+    expect(firsts.size).toBeGreaterThan(1);
   });
 
   it('stretches the interval above 32 members, one interval more per doubling (memberlist pushPullScale)', () => {
@@ -179,25 +187,64 @@ describe('anti-entropy', () => {
     const a = new TestEngine('a', { config: { pushPullIntervalMs: 10000 } });
     a.tick(0);
     a.receive('b', [alive('b', 1n)], 1);
-    a.receive('c', [dead('b', 1n, 'c')], 2);
-    a.drain();
-    a.native.join([seed('b')], 3);
+    const diedAt = a.outliveSuspicion('b', 1n, 'c', 2);
+    a.native.join([seed('b')], diedAt + 1);
     const stream = a.drain().streams[0];
-    a.native.streamResponse(stream?.id, syncResponse([alive('b', 2n).member]), 4);
+    a.native.streamResponse(stream?.id, syncResponse([alive('b', 2n).member]), diedAt + 2);
     expect(a.member('b')).toMatchObject({ state: 'alive', incarnation: 2n });
   });
 });
 
 describe('reconnection (healing without help)', () => {
-  it('every reconnectIntervalMs, syncs with one member it believes dead', () => {
+  /** Times at which `a` asked for a SYNC with `name` over [from, until]. */
+  function syncsWith(a: TestEngine, name: string, from: number, until: number): number[] {
+    const times: number[] = [];
+    let now = from;
+    for (let guard = 0; guard < 100000; guard++) {
+      const next = a.native.nextDeadline();
+      if (next === null || next > until) break;
+      now = Math.max(now, next);
+      a.tick(now);
+      const out = a.drain();
+      for (const m of messagesOf(out.datagrams, 'ping')) {
+        if (m.target !== name) a.receive(m.target, [{ type: 'ack', seq: m.seq, source: m.target }], now);
+      }
+      for (const s of out.streams) if (s.kind === 'sync' && s.to === name) times.push(now);
+      a.drain();
+    }
+    return times;
+  }
+
+  it('about every reconnectIntervalMs (+-25 %), syncs with one member it believes dead', () => {
     const a = new TestEngine('a', { config: { reconnectIntervalMs: 5000, pushPullIntervalMs: 0 } });
     a.tick(0);
     a.learn(['b', 'c'], 0);
-    a.receive('c', [dead('b', 0n, 'c')], 1);
-    a.drain();
-    const out = a.runAnswering(1, 11000, ['b']);
-    const syncs = out.streams.filter((s) => s.kind === 'sync');
-    expect(syncs.map((s) => s.to)).toEqual(['b', 'b']);
+    const diedAt = a.outliveSuspicion('b', 0n, 'c', 1);
+    const times = syncsWith(a, 'b', diedAt, diedAt + 60000);
+    expect(times.length).toBeGreaterThanOrEqual(9); // 60 s / at most 6.25 s
+    expect(times.length).toBeLessThanOrEqual(16); // 60 s / at least 3.75 s
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    for (const gap of gaps) {
+      expect(gap).toBeGreaterThanOrEqual(3750);
+      expect(gap).toBeLessThanOrEqual(6250);
+    }
+  });
+
+  it('jitters the reconnect interval from its seed, so members that lost the same peer do not retry it in step', () => {
+    const run = (seed: number) => {
+      const a = new TestEngine('a', { seed, config: { reconnectIntervalMs: 5000, pushPullIntervalMs: 0 } });
+      a.tick(0);
+      a.learn(['b', 'c'], 0);
+      const diedAt = a.outliveSuspicion('b', 0n, 'c', 1);
+      return syncsWith(a, 'b', diedAt, diedAt + 30000);
+    };
+    const gapsOf = (times: number[]) => times.slice(1).map((t, i) => t - (times[i] as number));
+    const first = run(1);
+    // Not a fixed period: the gaps differ from one another ...
+    expect(new Set(gapsOf(first)).size).toBeGreaterThan(1);
+    // ... and from another member's, yet a given seed always gives the same times.
+    expect(gapsOf(run(2))).not.toEqual(gapsOf(first));
+    expect(run(1)).toEqual(first);
   });
 
   it('syncs with a seed that is not among its live members, and leaves present seeds alone', () => {

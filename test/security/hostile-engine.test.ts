@@ -6,7 +6,8 @@
 //
 // The incarnation-ceiling, amplification and reflection tests below began as `it.fails`
 // "KNOWN WEAKNESS" tests; the engine fixed them (docs/security.md, W1-W3) and they are plain
-// tests now. The one weakness still open is in flood-engine.test.ts (W5).
+// tests now, as is the forged-DEAD test (W4: a DEAD now starts a suspicion, issue 5). The one
+// weakness still open is in flood-engine.test.ts (W5).
 import { describe, expect, it } from 'vitest';
 import { addressOf, alive, codec, dead, leave, PORT, suspect, TestEngine, TinyNet } from '../core/harness';
 
@@ -45,18 +46,40 @@ function aliveEverywhereAt(net: TinyNet, name: string, start: number, until: num
 }
 
 describe('forged membership claims', () => {
-  it('a forged DEAD sent to every other member is refuted, and the victim is alive everywhere within 2 s', () => {
+  it('a forged DEAD sent to every other member only raises suspicion: the victim refutes it, never dead anywhere', () => {
     const net = joined();
     const start = net.now;
     injectAll(net, [dead('n3', 0n, 'mallory')], ['n3']);
-    // Everyone but the victim believed it at once (SWIM §4.2 gives DEAD no proof) ...
-    expect(net.events.filter((e) => e.kind === 'dead' && e.name === 'n3').length).toBe(4);
-    // ... and the victim's refutation (a higher incarnation) undoes it.
+    // Issue 5 (was weakness W4): nobody dies on another's word. Everyone but the victim starts
+    // its own suspicion instead of declaring a death ...
+    expect(net.events.filter((e) => e.kind === 'suspect' && e.name === 'n3').length).toBe(4);
+    expect(net.events.filter((e) => e.kind === 'dead')).toEqual([]);
+    // ... the victim's refutation (a higher incarnation) ends it well before any timer runs out ...
     const after = aliveEverywhereAt(net, 'n3', start, start + 30000);
     expect(after).not.toBeNull();
     expect(after).toBeLessThanOrEqual(2000);
     expect(net.get('n3').native.incarnation()).toBeGreaterThan(0n);
+    // ... and no member ever saw it dead.
     net.run(net.now + 60000);
+    expect(net.events.filter((e) => e.kind === 'dead')).toEqual([]);
+    expect(net.converged('alive')).toBe(true);
+  });
+
+  it('forged DEADs repeated from many invented senders never kill a live member', () => {
+    const net = joined();
+    const start = net.now;
+    // Every second for 60 s, each member hears from three new "witnesses" that n2 is dead:
+    // the most confirmations a suspicion can count, again and again.
+    for (let t = 0; t < 60; t++) {
+      net.run(start + t * 1000);
+      injectAll(
+        net,
+        [0, 1, 2].map((i) => dead('n2', net.get('n2').native.incarnation(), `witness${t}-${i}`)),
+        ['n2'],
+      );
+    }
+    net.run(net.now + 60000);
+    expect(net.events.filter((e) => e.kind === 'dead')).toEqual([]);
     expect(net.converged('alive')).toBe(true);
   });
 

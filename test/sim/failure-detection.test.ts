@@ -48,6 +48,29 @@ describe('failure detection', () => {
     });
   }
 
+  it("every member declares a crash dead by its own suspicion timer, never on another member's DEAD alone", () => {
+    // Issue 5: a DEAD from another member only starts (or confirms) our suspicion, so each
+    // observer's death verdict comes at least the suspicion floor after its own suspicion
+    // began, however early the first member's verdict spread.
+    for (const seed of [1, 2, 3]) {
+      const { events, metrics, config } = crashAmongFifty(seed);
+      const crash = metrics.crashes[0];
+      if (!crash) throw new Error('no crash recorded');
+      const { min } = suspicionBoundsMs(NODES, config);
+      const after = events.filter((e) => e.about === VICTIM && e.at >= crash.at);
+      const observers = new Set(after.map((e) => e.member));
+      expect(observers.size, `seed ${seed}`).toBe(NODES - 1);
+      for (const observer of observers) {
+        const own = after.filter((e) => e.member === observer);
+        const suspected = own.find((e) => e.kind === 'suspect');
+        const dead = own.find((e) => e.kind === 'dead');
+        expect(suspected, `seed ${seed}: ${observer} suspected first`).toBeDefined();
+        expect(dead, `seed ${seed}: ${observer} declared it dead`).toBeDefined();
+        expect((dead?.at ?? 0) - (suspected?.at ?? Infinity), `seed ${seed}: ${observer}`).toBeGreaterThanOrEqual(min);
+      }
+    }
+  });
+
   it('independent confirmations shorten the suspicion: a crash among 50 is dead everywhere in under half the maximum', () => {
     // Lifeguard IV.B: every member that probes the crashed one and fails is an independent
     // accuser; with k = suspicionMult - 2 of them the timeout falls to the floor. In a cluster
