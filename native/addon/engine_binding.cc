@@ -514,6 +514,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     o.Set("probeRtt", rtt);
     set("suspicions", k.suspicions);
     set("refutations", k.refutations);
+    set("accusationsNotified", k.accusations_notified);
     set("deaths", k.deaths);
     set("conflicts", k.conflicts);
     set("broadcastsQueued", k.broadcasts_queued);

@@ -59,10 +59,11 @@ struct Counters {
   RttHistogram probe_rtt;       // direct probes acked before the indirect phase began
 
   // Suspicion and refutation.
-  uint64_t suspicions = 0;   // members this engine itself started suspecting
-  uint64_t refutations = 0;  // times this engine raised its incarnation to refute
-  uint64_t deaths = 0;       // members this engine declared dead (suspicion expired)
-  uint64_t conflicts = 0;    // claims refused by the conflict rule
+  uint64_t suspicions = 0;            // members this engine itself started suspecting
+  uint64_t refutations = 0;           // times this engine raised its incarnation to refute
+  uint64_t accusations_notified = 0;  // accused members told directly of a suspicion
+  uint64_t deaths = 0;                // members this engine declared dead (suspicion expired)
+  uint64_t conflicts = 0;             // claims refused by the conflict rule
 
   // Dissemination and anti-entropy.
   uint64_t broadcasts_queued = 0;

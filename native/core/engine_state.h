@@ -87,6 +87,7 @@ class EngineState {
   // suspicion.
   void accuse(uint32_t index, uint64_t incarnation, std::string_view from, bool verdict,
               TimeMs now);
+  void notify_accused(uint32_t index);
   void suspect(uint32_t index, uint64_t incarnation, std::string_view from, TimeMs now);
   // Ends a membership as kDead (our suspicion ran out) or kLeft (its LEAVE, or force_leave).
   void end_membership(uint32_t index, wire::MemberState state, uint64_t incarnation, TimeMs now);

@@ -178,6 +178,29 @@ void EngineState::suspect(uint32_t index, uint64_t incarnation, std::string_view
   m.suspicion = suspicions_.start(index, from, timeouts, now);
   queue_broadcast(index);
   emit(EventKind::kSuspect, index, now);
+  if (from != self_name()) notify_accused(index);
+}
+
+void EngineState::notify_accused(uint32_t index) {
+  // Someone else's accusation (our own probes have just failed to reach it, so that case is
+  // left out): tell the accused at once, in one datagram, instead of hoping our gossip finds
+  // it before the timeout. Gossip can miss: a member flooded with spoofed members spends its
+  // fanout on them, and a forged SUSPECT would then end in a death nobody refuted (issue 5,
+  // W5). The SUSPECT comes first, so the accused has refuted by the time it reads the PING;
+  // its ACK piggybacks the refutation, which fits because our ALIVE makes this datagram
+  // bigger than the answer (a reply never outgrows its request, see send_reply). One
+  // datagram per suspicion started, so it costs no more than the suspicion's own gossip.
+  const Member& m = table_[index];
+  PacketWriter packet(config_.mtu);
+  packet.add(
+      wire::Message{wire::Suspect{m.incarnation, std::string(m.name()), std::string(self_name())}});
+  wire::Message alive;
+  broadcast_message(kSelf, alive);
+  packet.add(alive);
+  packet.add(
+      wire::Message{wire::Ping{next_seq_++, std::string(self_name()), std::string(m.name())}});
+  ++counters_.accusations_notified;
+  send(m.record->address, packet);
 }
 
 void EngineState::on_dead(uint64_t incarnation, std::string_view target, std::string_view from,

@@ -136,6 +136,17 @@ void EngineState::on_ping(const wire::Address& from, const wire::Ping& ping, Tim
       return;
     }
   }
+  if (table_[kSelf].queued && table_[kSelf].transmits == 0) {
+    // Our own ALIVE is fresh news (we have just refuted, perhaps an accusation that came in
+    // this very packet, as a notice from a suspecting member does): it goes first, if the
+    // request was big enough to pay for it.
+    wire::Message alive;
+    broadcast_message(kSelf, alive);
+    if (wire::kHeaderSize + wire::encoded_size(ack) + wire::encoded_size(alive) <= reply_budget_) {
+      send_reply(from, ack, &alive);
+      return;
+    }
+  }
   send_reply(from, ack);
 }
 

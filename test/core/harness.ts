@@ -128,6 +128,7 @@ export type CounterName =
   | 'probeFailures'
   | 'suspicions'
   | 'refutations'
+  | 'accusationsNotified'
   | 'deaths'
   | 'conflicts'
   | 'broadcastsQueued'

@@ -1,7 +1,7 @@
 // Lifeguard IV.B, the dynamic suspicion timeout: the arithmetic, and how one engine applies
 // it (expiry into dead, independent confirmations shortening it, refutation cancelling it).
 import { describe, expect, it } from 'vitest';
-import { alive, dead, engineModule, messagesOf, suspect, TestEngine } from './harness';
+import { addressOf, alive, codec, dead, engineModule, messagesOf, PORT, suspect, TestEngine } from './harness';
 
 const timeouts = (n: number, confirmations: number, mult = 4, maxMult = 6, interval = 1000) =>
   engineModule.suspicionTimeouts(mult, maxMult, interval, n, confirmations);
@@ -192,5 +192,47 @@ describe('a DEAD from another member', () => {
     expect(a.drain().events).toEqual([]);
     expect(a.state('b')).toBe('alive');
     expect(a.counters().ignoredMessages).toBe(ignored + 1);
+  });
+});
+
+describe('telling the accused', () => {
+  it("a suspicion started on another's word is sent to the accused, whose ACK carries its refutation", () => {
+    const a = engine();
+    const b = new TestEngine('b');
+    b.tick(0);
+    b.learn(['a', 'c'], 0);
+    a.receive('c', [suspect('b', 0n, 'c')], 100);
+    const raw = a.native.drain().datagrams.filter((d: { address: string }) => d.address === addressOf('b'));
+    // One datagram: the accusation, our own ALIVE (so the answer may be as big), then a PING.
+    expect(raw).toHaveLength(1);
+    const notice = raw[0].bytes as Buffer;
+    expect(codec.decode(notice).messages.map((m: { type: string }) => m.type)).toEqual(['suspect', 'alive', 'ping']);
+    expect(a.counters().accusationsNotified).toBe(1);
+
+    b.native.receive(addressOf('a'), PORT, notice, 100);
+    const answer = b.drain().datagrams.filter((d) => d.to === 'a');
+    expect(answer).toHaveLength(1);
+    const [reply] = answer;
+    expect(reply?.messages.map((m) => m.type)).toEqual(['ack', 'alive']);
+    expect(reply?.bytes).toBeLessThanOrEqual(notice.length); // never more than was asked
+    expect(b.counters().refutations).toBe(1);
+    expect(reply?.messages[1]?.member).toMatchObject({ name: 'b', incarnation: 1n });
+
+    a.native.receive(addressOf('b'), PORT, codec.encode(reply?.messages ?? []), 101);
+    expect(a.state('b')).toBe('alive');
+    expect(a.member('b')?.incarnation).toBe(1n);
+  });
+
+  it('a suspicion our own unanswered probes started sends no notice (the accused did not answer us)', () => {
+    const a = engine();
+    // Nobody answers: every probe fails and its target becomes suspect on our own word.
+    let now = 0;
+    while (a.counters().suspicions === 0 && now < 60_000) {
+      now = a.native.nextDeadline();
+      a.tick(now);
+      a.drain();
+    }
+    expect(a.counters().suspicions).toBeGreaterThan(0);
+    expect(a.counters().accusationsNotified).toBe(0);
   });
 });

@@ -6,8 +6,8 @@
 //
 // The incarnation-ceiling, amplification and reflection tests below began as `it.fails`
 // "KNOWN WEAKNESS" tests; the engine fixed them (docs/security.md, W1-W3) and they are plain
-// tests now, as is the forged-DEAD test (W4: a DEAD now starts a suspicion, issue 5). The one
-// weakness still open is in flood-engine.test.ts (W5).
+// tests now, as is the forged-DEAD test (W4: a DEAD now starts a suspicion, issue 5); W5 is
+// in flood-engine.test.ts.
 import { describe, expect, it } from 'vitest';
 import { addressOf, alive, codec, dead, leave, PORT, suspect, TestEngine, TinyNet } from '../core/harness';
 
