@@ -141,9 +141,9 @@ bool EngineState::stream_response(uint64_t id, std::span<const uint8_t> frame, T
       // Until our ALIVE has spread, nobody gossips to us: news that went round in the
       // meantime (other members joining with us) passes us by and would wait for the next
       // anti-entropy round, minutes away in a big cluster. So one more SYNC with the member
-      // we joined through, a few probe periods on: it heard directly from everyone who
+      // we joined through, two probe periods on: it heard directly from everyone who
       // joined through it since.
-      settle_sync_at_ = now + 3 * config_.probe_interval_ms;
+      settle_sync_at_ = now + 2 * config_.probe_interval_ms;
       settle_sync_to_ = pending.to;
     }
     if (table_[kSelf].incarnation != incarnation_before && !leaving_) {
