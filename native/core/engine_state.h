@@ -174,10 +174,7 @@ class EngineState {
 
   bool started_ = false;
   bool leaving_ = false;
-  // While merging the table a join SYNC brought back (sync.cc): newly learned members are
-  // not queued for gossip.
   std::vector<wire::TableEntry> sync_entries_;  // scratch for sync_frame
-  bool merging_join_ = false;
   bool leave_timed_out_ = false;
   TimeMs leave_deadline_ = kNever;
   TimeMs next_probe_at_ = 0;
@@ -185,7 +182,7 @@ class EngineState {
   TimeMs push_pull_at_ = kNever;
   // The one SYNC after a join (sync.cc), and with whom.
   TimeMs settle_sync_at_ = kNever;
-  wire::Address settle_sync_to_;
+  std::vector<wire::Address> settle_sync_to_;
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
   // Before this, a stale accusation about us does not re-announce our ALIVE (rate limit).

@@ -127,24 +127,22 @@ bool EngineState::stream_response(uint64_t id, std::span<const uint8_t> frame, T
     auto* response = std::get_if<wire::SyncResponse>(&message);
     if (response == nullptr) continue;
     const uint64_t incarnation_before = table_[kSelf].incarnation;
-    // The seed's table is news to us, not to the cluster: the members in it are already
-    // spreading (the seed queued each when it learned of it). Re-gossiping all of them from
-    // every joiner doubled the dissemination work of a mass join (N joiners x N records x
-    // the retransmit limit) and held back the news that matters, the joiners themselves.
-    merging_join_ = pending.kind == StreamKind::kJoinSync;
     merge(response->members, now);
-    merging_join_ = false;
     ++counters_.syncs_completed;
     if (pending.kind == StreamKind::kJoinSync) {
       // Joined: announce ourselves afresh to the cluster we now know (SWIM §4.1 join).
       queue_broadcast(kSelf);
       // Until our ALIVE has spread, nobody gossips to us: news that went round in the
       // meantime (other members joining with us) passes us by and would wait for the next
-      // anti-entropy round, minutes away in a big cluster. So one more SYNC with the member
+      // anti-entropy round, minutes away in a big cluster. So one more SYNC with each member
       // we joined through, two probe periods on: it heard directly from everyone who
       // joined through it since.
       settle_sync_at_ = now + 2 * config_.probe_interval_ms;
-      settle_sync_to_ = pending.to;
+      if (std::find(settle_sync_to_.begin(), settle_sync_to_.end(), pending.to) ==
+              settle_sync_to_.end() &&
+          settle_sync_to_.size() < kMaxPendingStreams) {
+        settle_sync_to_.push_back(pending.to);
+      }
     }
     if (table_[kSelf].incarnation != incarnation_before && !leaving_) {
       // We had to refute what the peer believed about us; tell it straight away, since
@@ -217,7 +215,12 @@ TimeMs EngineState::push_pull_interval() const {
 void EngineState::push_pull_tick(TimeMs now) {
   if (now >= settle_sync_at_) {
     settle_sync_at_ = kNever;
-    if (!leaving_) request_sync(settle_sync_to_, StreamKind::kSync, now);
+    // Every seed we joined through: if they were in different clusters, this is also where
+    // each side learns the members of the other.
+    if (!leaving_) {
+      for (const wire::Address& seed : settle_sync_to_) request_sync(seed, StreamKind::kSync, now);
+    }
+    settle_sync_to_.clear();
   }
   if (now < push_pull_at_) return;
   push_pull_at_ = now + push_pull_interval();

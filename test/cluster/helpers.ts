@@ -24,16 +24,20 @@ export const FAST: Partial<ClusterOptions> = Object.freeze({
   gossipToTheDeadMs: 5000,
 });
 
-/** Polls `condition` every `intervalMs` until it holds; throws naming `what` after `timeoutMs`. */
+/**
+ * Polls `condition` every `intervalMs` until it holds; throws naming `what` after `timeoutMs`
+ * (a function is called then, to describe what it found).
+ */
 export async function waitFor(
-  what: string,
+  what: string | (() => string),
   condition: () => boolean | Promise<boolean>,
   { timeoutMs = 15_000, intervalMs = 20 }: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<number> {
   const started = Date.now();
   for (;;) {
     if (await condition()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

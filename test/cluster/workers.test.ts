@@ -61,7 +61,8 @@ describe('clusters in worker threads', () => {
     ]);
     // The main thread's member saw both, then one leave and one die.
     await waitFor(
-      'main sees w-b left and w-a dead',
+      () =>
+        `main sees w-b left and w-a dead (w-b ${stateOf(observer, 'w-b')}, w-a ${stateOf(observer, 'w-a')}; ${JSON.stringify(observer.members().map((m) => [m.name, m.state, m.incarnation]))})`,
       () => stateOf(observer, 'w-b') === 'left' && stateOf(observer, 'w-a') === 'dead',
     );
   });
