@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { type WaitOptions, waitFor as waitForShared } from '../helpers/wait';
 
 export const root = path.resolve(__dirname, '..', '..');
 export const cliPath = path.join(root, 'dist', 'cli', 'index.js');
@@ -13,18 +14,13 @@ function requireBuild(): void {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build:ts\` first (npm test does)`);
 }
 
-/** Polls `condition` every `intervalMs` until it holds; throws naming `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
+/** `waitFor` (test/helpers/wait.ts) with the agent tests' longer deadline: agents are processes. */
+export function waitFor(
+  what: string | (() => string),
   condition: () => boolean | Promise<boolean>,
-  { timeoutMs = 20_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
+  options: WaitOptions = {},
 ): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await condition()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+  return waitForShared(what, condition, { timeoutMs: 20_000, intervalMs: 25, ...options });
 }
 
 /** One line the agent printed with --json. */

@@ -24,23 +24,7 @@ export const FAST: Partial<ClusterOptions> = Object.freeze({
   gossipToTheDeadMs: 5000,
 });
 
-/**
- * Polls `condition` every `intervalMs` until it holds; throws naming `what` after `timeoutMs`
- * (a function is called then, to describe what it found).
- */
-export async function waitFor(
-  what: string | (() => string),
-  condition: () => boolean | Promise<boolean>,
-  { timeoutMs = 15_000, intervalMs = 20 }: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await condition()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${typeof what === 'string' ? what : what()}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { waitFor } from '../helpers/wait';
 
 /** The state `observer` holds for `name` (undefined if unknown). */
 export function stateOf(observer: Cluster, name: string): MemberState | undefined {
