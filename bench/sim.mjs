@@ -1,9 +1,10 @@
 // `npm run bench -- sim [--nodes N --profile lan|wan|local --loss P --seed S --crashes K
-//   --soakMs T --joinSpreadMs T]`
+//   --soakMs T --joinSpreadMs T --threads T]`
 // One simulated run in virtual time (../shared/BENCHMARKS.md, "sim"): the cluster joins through
 // one seed and converges, runs undisturbed for --soakMs (false suspicions and deaths are
 // counted, steady-state traffic is measured), then --crashes members crash and the run ends
 // once every live member has marked every one of them dead.
+import { availableParallelism } from 'node:os';
 import { addon, report } from './_common.mjs';
 
 const DEFAULT_SOAK_MS = 600_000;
@@ -18,6 +19,8 @@ export default async function sim(args) {
   const loss = args.loss ?? 0;
   const seed = args.seed ?? 1;
   const crashes = args.crashes ?? 1;
+  // Engine work runs on this many threads; the result does not depend on it (simulator.h).
+  const threads = args.threads ?? Math.min(availableParallelism(), 8);
   const requestedSoak = args.soakMs ?? DEFAULT_SOAK_MS;
   const soakMs = Math.min(requestedSoak, Math.max(30_000, Math.floor(SOAK_BUDGET_MEMBER_MS / nodes)));
   // Joins spread over 2 ms per member: one seed answering 10,000 simultaneous full-state SYNCs
@@ -43,6 +46,7 @@ export default async function sim(args) {
     loss,
     joinMode: 'seed',
     joinSpreadMs,
+    threads,
     actionsFrom: 'converged',
     actions: victims.length > 0 ? [{ at: soakMs, kind: 'crash', members: victims }] : [],
     stopWhen: victims.length > 0 ? 'detected' : 'duration',
@@ -56,7 +60,7 @@ export default async function sim(args) {
       process.stderr.write(`  virtual ${at / 1000} s, ${queueEvents} events, converged ${converged}, wall ${wall} s\n`);
     },
   };
-  const params = { nodes, profile, loss, seed, crashes: victims.length, soakMs, joinSpreadMs };
+  const params = { nodes, profile, loss, seed, crashes: victims.length, soakMs, joinSpreadMs, threads };
   if (soakMs < requestedSoak) params.soakShortenedFrom = requestedSoak;
 
   process.stderr.write(`sim: ${nodes} members, ${profile}, loss ${loss}, soak ${soakMs} ms ...\n`);

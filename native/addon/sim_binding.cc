@@ -379,6 +379,7 @@ sim::Scenario parse_scenario(Napi::Env env, const Napi::Value& value) {
   }
   scenario.record_events = bool_field(object, path, "recordEvents", true);
   scenario.share_pool = bool_field(object, path, "sharePool", true);
+  scenario.threads = static_cast<uint32_t>(integer_field(object, path, "threads", 1, 1, 64));
   scenario.pause_buffer_bytes = static_cast<size_t>(
       integer_field(object, path, "pauseBufferBytes",
                     static_cast<int64_t>(scenario.pause_buffer_bytes), 0, 1e10));

@@ -263,7 +263,11 @@ size_t EngineState::memory_bytes() const {
   size_t total = sizeof(EngineState) + table_.memory_bytes() + suspicions_.memory_bytes() +
                  broadcasts_.memory_bytes() + probe_order_.memory_bytes() +
                  relays_.capacity() * sizeof(Relay) + streams_.capacity() * sizeof(PendingStream) +
-                 seeds_.capacity() * sizeof(wire::Address) + picks_.capacity() * sizeof(uint32_t);
+                 seeds_.capacity() * sizeof(wire::Address) + picks_.capacity() * sizeof(uint32_t) +
+                 decoded_.messages.capacity() * sizeof(wire::Message) +
+                 out_.datagrams.capacity() * sizeof(Datagram) +
+                 out_.streams.capacity() * sizeof(StreamRequest) +
+                 out_.events.capacity() * sizeof(Event);
   return total;
 }
 

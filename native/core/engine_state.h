@@ -134,11 +134,12 @@ class EngineState {
 
   // ---- sync.cc ----
   void join(const std::vector<wire::Address>& seeds, TimeMs now);
-  bool request_sync(const wire::Address& to, StreamKind kind, TimeMs now);
+  // `self_only`: the request carries only our own record (a pull), not the whole table.
+  bool request_sync(const wire::Address& to, StreamKind kind, TimeMs now, bool self_only = false);
   uint64_t request_stream(const wire::Address& to, StreamKind kind, std::vector<uint8_t> frame,
                           uint32_t seq, TimeMs now);
   // Our whole table as a SYNC request or response frame.
-  std::vector<uint8_t> sync_frame(bool response, bool join);
+  std::vector<uint8_t> sync_frame(bool response, bool join, bool self_only = false);
   void merge(std::vector<wire::MemberRecord>& members, TimeMs now);
   bool stream_response(uint64_t id, std::span<const uint8_t> frame, TimeMs now);
   void stream_failed(uint64_t id, TimeMs now);
@@ -183,6 +184,11 @@ class EngineState {
   // The one SYNC after a join (sync.cc), and with whom.
   TimeMs settle_sync_at_ = kNever;
   std::vector<wire::Address> settle_sync_to_;
+  // While merging the table a fresh member received for its join (sync.cc): members learned
+  // then are not queued for gossip.
+  bool quiet_merge_ = false;
+  // Every join response so far reached us fresh: the follow-up SYNC only pulls.
+  bool settle_pull_only_ = false;
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
   // Before this, a stale accusation about us does not re-announce our ALIVE (rate limit).

@@ -47,7 +47,7 @@ void EngineState::on_alive(wire::MemberRecord&& record, TimeMs now) {
     const uint32_t added =
         table_.add(pool_->intern(std::move(record)), wire::MemberState::kAlive, incarnation, now);
     probe_order_.add(added, rng_);
-    queue_broadcast(added);
+    if (!quiet_merge_) queue_broadcast(added);
     emit(EventKind::kJoin, added, now);
     return;
   }

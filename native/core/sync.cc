@@ -25,14 +25,16 @@ void EngineState::join(const std::vector<wire::Address>& seeds, TimeMs now) {
   }
 }
 
-std::vector<uint8_t> EngineState::sync_frame(bool response, bool join) {
+std::vector<uint8_t> EngineState::sync_frame(bool response, bool join, bool self_only) {
   // Ourselves first: the receiver takes the first record's name as the sender's, to count
   // the sender as one accuser of whatever it reports suspect.
   sync_entries_.clear();
-  sync_entries_.reserve(table_.size());
-  for (uint32_t i = 0; i < table_.size(); ++i) {
+  const auto entries = static_cast<uint32_t>(self_only ? 1 : table_.size());
+  sync_entries_.reserve(entries);
+  for (uint32_t i = 0; i < entries; ++i) {
     const Member& m = table_[i];
-    sync_entries_.push_back(wire::TableEntry{m.record.get(), m.state, m.incarnation});
+    sync_entries_.push_back(
+        wire::TableEntry{m.record.get(), m.state, m.incarnation, pooled_alive_message(*m.record)});
   }
   std::vector<uint8_t> frame = wire::encode_sync_frame(response, join, sync_entries_);
   // A big table's scratch is not kept between SYNCs (minutes apart).
@@ -40,9 +42,10 @@ std::vector<uint8_t> EngineState::sync_frame(bool response, bool join) {
   return frame;
 }
 
-bool EngineState::request_sync(const wire::Address& to, StreamKind kind, TimeMs now) {
+bool EngineState::request_sync(const wire::Address& to, StreamKind kind, TimeMs now,
+                               bool self_only) {
   if (streams_.size() >= kMaxPendingStreams) return false;
-  request_stream(to, kind, sync_frame(false, kind == StreamKind::kJoinSync), 0, now);
+  request_stream(to, kind, sync_frame(false, kind == StreamKind::kJoinSync, self_only), 0, now);
   ++counters_.syncs_requested;
   return true;
 }
@@ -127,7 +130,16 @@ bool EngineState::stream_response(uint64_t id, std::span<const uint8_t> frame, T
     auto* response = std::get_if<wire::SyncResponse>(&message);
     if (response == nullptr) continue;
     const uint64_t incarnation_before = table_[kSelf].incarnation;
+    // A fresh member joining knows nobody yet, so everyone its seed tells it about is already
+    // known to the cluster (or being spread by the seed, which heard of them first): gossiping
+    // them again would only repeat the seed's news to those who have it. In a join storm of n
+    // members that repetition is n^2/2 updates, each sent retransmit-limit times. Members it
+    // learns any other way are gossiped as usual; and if the joiner knew members of another
+    // cluster, it is not fresh, and both sides hear the other through the follow-up SYNC below.
+    const bool fresh = pending.kind == StreamKind::kJoinSync && table_.size() == 1;
+    quiet_merge_ = fresh;
     merge(response->members, now);
+    quiet_merge_ = false;
     ++counters_.syncs_completed;
     if (pending.kind == StreamKind::kJoinSync) {
       // Joined: announce ourselves afresh to the cluster we now know (SWIM §4.1 join).
@@ -138,6 +150,9 @@ bool EngineState::stream_response(uint64_t id, std::span<const uint8_t> frame, T
       // we joined through, two probe periods on: it heard directly from everyone who
       // joined through it since.
       settle_sync_at_ = now + 2 * config_.probe_interval_ms;
+      // Fresh, we have nothing the seed lacks, so that SYNC only pulls: one record out instead
+      // of the whole table. Not fresh (we knew another cluster), it pushes everything.
+      settle_pull_only_ = fresh && (settle_sync_to_.empty() || settle_pull_only_);
       if (std::find(settle_sync_to_.begin(), settle_sync_to_.end(), pending.to) ==
               settle_sync_to_.end() &&
           settle_sync_to_.size() < kMaxPendingStreams) {
@@ -218,7 +233,9 @@ void EngineState::push_pull_tick(TimeMs now) {
     // Every seed we joined through: if they were in different clusters, this is also where
     // each side learns the members of the other.
     if (!leaving_) {
-      for (const wire::Address& seed : settle_sync_to_) request_sync(seed, StreamKind::kSync, now);
+      for (const wire::Address& seed : settle_sync_to_) {
+        request_sync(seed, StreamKind::kSync, now, settle_pull_only_);
+      }
     }
     settle_sync_to_.clear();
   }

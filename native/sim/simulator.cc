@@ -1,6 +1,7 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <utility>
 
@@ -15,15 +16,18 @@ Simulator::Simulator(Scenario scenario)
       members_(scenario_.nodes),
       view_(scenario_.nodes),
       metrics_(scenario_.nodes) {
-  if (scenario_.share_pool) pool_ = std::make_shared<core::RecordPool>();
+  const uint32_t threads = std::max<uint32_t>(1, scenario_.threads);
+  if (scenario_.share_pool) {
+    for (uint32_t i = 0; i < kParts; ++i) pools_.push_back(std::make_shared<core::RecordPool>());
+  }
+  if (threads > 1) workers_ = std::make_unique<RoundWorkers>(threads);
+  last_in_round_.assign(scenario_.nodes, 0);
   result_.log = EventLog(scenario_.record_events);
   result_.actions.resize(scenario_.actions.size());
   for (size_t i = 0; i < scenario_.actions.size(); ++i) {
     result_.actions[i].kind = scenario_.actions[i].kind;
   }
 }
-
-Simulator::~Simulator() = default;
 
 core::Engine Simulator::make_engine(uint32_t member) {
   wire::MemberRecord local;
@@ -35,7 +39,9 @@ core::Engine Simulator::make_engine(uint32_t member) {
   local.incarnation = 0;
   const uint64_t engine_seed =
       mix_seed(scenario_.seed, (uint64_t{members_[member].life} << 32 | member) + 2);
-  core::Engine engine(scenario_.config, std::move(local), engine_seed, pool_);
+  // The pool of the member's part (see run_round).
+  std::shared_ptr<core::RecordPool> pool = pools_.empty() ? nullptr : pools_[member % kParts];
+  core::Engine engine(scenario_.config, std::move(local), engine_seed, std::move(pool));
   engine.reserve(scenario_.nodes);
   return engine;
 }
@@ -230,88 +236,121 @@ void Simulator::fail_stream(uint32_t requester, uint32_t life, uint64_t id, Time
   queue_.push(std::max(at, now_), std::move(item));
 }
 
+bool Simulator::is_engine_work(Kind kind) {
+  return kind == Kind::kTick || kind == Kind::kDatagram || kind == Kind::kStreamArrive ||
+         kind == Kind::kStreamReply || kind == Kind::kStreamFail;
+}
+
 void Simulator::dispatch(Item item) {
   switch (item.kind) {
     case Kind::kStart:
       start(item.member);
-      break;
-    case Kind::kTick:
-      on_tick(item);
-      break;
-    case Kind::kDatagram:
-      on_datagram(std::move(item));
-      break;
-    case Kind::kStreamArrive:
-      on_stream_arrive(std::move(item));
-      break;
-    case Kind::kStreamReply:
-      on_stream_reply(std::move(item));
-      break;
-    case Kind::kStreamFail:
-      on_stream_fail(item);
-      break;
+      return;
     case Kind::kAction:
       run_action(item.id);
-      break;
+      return;
     case Kind::kFlood:
       on_flood(item);
+      return;
+    default:
+      engine_step(item);
+      finish_step(item);
+      drain(item.member);
+      return;
+  }
+}
+
+void Simulator::engine_step(Item& item) {
+  Member& m = members_[item.member];
+  switch (item.kind) {
+    case Kind::kTick:
+      if (m.status != Status::kRunning || item.life != m.life || now_ != m.tick_at) return;
+      m.tick_at = kNever;
+      m.engine->tick(now_);
+      return;
+    case Kind::kDatagram:
+      if (!network_.reachable(item.from, item.member)) {
+        item.outcome = Outcome::kUnreachable;
+      } else if (m.status == Status::kPaused) {
+        if (!hold(m, std::move(item))) item.outcome = Outcome::kOverflowed;
+      } else if (m.status != Status::kRunning) {
+        item.outcome = Outcome::kUnreachable;
+      } else {
+        m.engine->receive(member_address(item.from), item.bytes, now_);
+      }
+      return;
+    case Kind::kStreamArrive: {
+      // The requester's life and engine change only between rounds, so reading another
+      // member's here is safe.
+      const Member& r = members_[item.from];
+      if (r.life != item.life || !r.engine) return;  // the requester is gone; nobody waits
+      // Unreachable, crashed or paused: the connection never completes and the requester
+      // gives up after its stream timeout.
+      if (m.status != Status::kRunning || !network_.reachable(item.from, item.member)) {
+        item.outcome = Outcome::kRefused;
+        return;
+      }
+      item.bytes = m.engine->serve_stream(member_address(item.from), item.bytes, now_);
+      item.outcome = item.bytes.empty() ? Outcome::kClosed : Outcome::kServed;
+      return;
+    }
+    case Kind::kStreamReply:
+      if (m.life != item.life || !m.engine) return;
+      if (m.status == Status::kPaused) {
+        hold(m, std::move(item));
+      } else if (!network_.reachable(item.from, item.member)) {
+        // Cut mid-stream by a partition: the connection resets.
+        item.outcome = Outcome::kReset;
+        m.engine->stream_failed(item.id, now_);
+      } else {
+        m.engine->stream_response(item.id, item.bytes, now_);
+      }
+      return;
+    case Kind::kStreamFail:
+      if (m.life != item.life || !m.engine) return;
+      if (m.status == Status::kPaused) {
+        hold(m, item);
+      } else {
+        m.engine->stream_failed(item.id, now_);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+void Simulator::finish_step(Item& item) {
+  switch (item.outcome) {
+    case Outcome::kNone:
+      return;
+    case Outcome::kUnreachable:
+      ++result_.datagrams_unreachable;
+      return;
+    case Outcome::kOverflowed:
+      ++result_.datagrams_overflowed;
+      return;
+    case Outcome::kReset:
+      ++result_.streams_failed;
+      return;
+    case Outcome::kRefused:
+      fail_stream(item.from, item.life, item.id, item.origin + scenario_.config.stream_timeout_ms);
+      return;
+    case Outcome::kClosed:
+      // Served but nothing to say: the connection closes, which the requester sees one
+      // (lossless, for simplicity) FIN later.
+      fail_stream(item.from, item.life, item.id, now_ + scenario_.link.latency_ms);
+      return;
+    case Outcome::kServed:
       break;
   }
-}
-
-void Simulator::on_tick(const Item& item) {
-  Member& m = members_[item.member];
-  if (m.status != Status::kRunning || item.life != m.life || now_ != m.tick_at) return;
-  m.tick_at = kNever;
-  m.engine->tick(now_);
-  drain(item.member);
-}
-
-void Simulator::on_datagram(Item item) {
-  Member& m = members_[item.member];
-  if (!network_.reachable(item.from, item.member)) {
-    ++result_.datagrams_unreachable;
-    return;
-  }
-  if (m.status == Status::kPaused) {
-    if (!hold(m, std::move(item))) ++result_.datagrams_overflowed;
-    return;
-  }
-  if (m.status != Status::kRunning) {
-    ++result_.datagrams_unreachable;
-    return;
-  }
-  m.engine->receive(member_address(item.from), item.bytes, now_);
-  drain(item.member);
-}
-
-void Simulator::on_stream_arrive(Item item) {
   const uint32_t requester = item.from;
-  const Member& r = members_[requester];
-  if (r.life != item.life || !r.engine) return;  // the requester is gone; nobody waits
-  Member& target = members_[item.member];
-  // Unreachable, crashed or paused: the connection never completes and the requester gives up
-  // after its stream timeout.
-  if (target.status != Status::kRunning || !network_.reachable(requester, item.member)) {
-    fail_stream(requester, item.life, item.id, item.origin + scenario_.config.stream_timeout_ms);
-    return;
-  }
-  std::vector<uint8_t> reply =
-      target.engine->serve_stream(member_address(requester), item.bytes, now_);
-  drain(item.member);
-  if (reply.empty()) {
-    // Served but nothing to say: the connection closes, which the requester sees one
-    // (lossless, for simplicity) FIN later.
-    fail_stream(requester, item.life, item.id, now_ + scenario_.link.latency_ms);
-    return;
-  }
   const auto leg = network_.stream_leg(item.member, requester, false);
   if (!leg) {
     fail_stream(requester, item.life, item.id, item.origin + scenario_.config.stream_timeout_ms);
     return;
   }
   ++result_.total.stream_frames;
-  result_.total.stream_bytes += reply.size();
+  result_.total.stream_bytes += item.bytes.size();
   Item answer;
   answer.kind = Kind::kStreamReply;
   answer.member = requester;
@@ -319,36 +358,60 @@ void Simulator::on_stream_arrive(Item item) {
   answer.life = item.life;
   answer.id = item.id;
   answer.origin = item.origin;
-  answer.bytes = std::move(reply);
+  answer.bytes = std::move(item.bytes);
   queue_.push(now_ + *leg, std::move(answer));
 }
 
-void Simulator::on_stream_reply(Item item) {
-  Member& m = members_[item.member];
-  if (m.life != item.life || !m.engine) return;
-  if (m.status == Status::kPaused) {
-    hold(m, std::move(item));
-    return;
+bool Simulator::run_round(std::vector<Item>& items) {
+  // Scripted things first, in queue order: they may start, stop or pause members.
+  size_t engine_items = 0;
+  for (auto& item : items) {
+    if (is_engine_work(item.kind)) {
+      ++engine_items;
+      continue;
+    }
+    ++result_.queue_events;
+    dispatch(std::move(item));
+    after_event();
+    if (should_stop()) return true;
   }
-  if (!network_.reachable(item.from, item.member)) {
-    // Cut mid-stream by a partition: the connection resets.
-    ++result_.streams_failed;
-    m.engine->stream_failed(item.id, now_);
+  if (engine_items == 0) return false;
+  // The engines. Members fall into kParts fixed parts (a part's engines share one record
+  // pool, which is not thread-safe); threads take whole parts, the next free one each, so one
+  // busy member (a seed serving a join storm) does not hold up the others. Within a part,
+  // each member's items run in queue order. Who runs a part does not change its result.
+  for (auto& part : parts_) part.clear();
+  for (uint32_t i = 0; i < items.size(); ++i) {
+    if (is_engine_work(items[i].kind)) parts_[items[i].member % kParts].push_back(i);
+  }
+  std::atomic<uint32_t> next_part{0};
+  const auto work = [&](unsigned) {
+    for (uint32_t p = next_part.fetch_add(1); p < kParts; p = next_part.fetch_add(1)) {
+      for (const uint32_t i : parts_[p]) engine_step(items[i]);
+    }
+  };
+  // A small round is not worth the hand-off.
+  constexpr size_t kWorthSharing = 16;
+  if (workers_ && engine_items >= kWorthSharing) {
+    workers_->run(work);
   } else {
-    m.engine->stream_response(item.id, item.bytes, now_);
+    work(0);
   }
-  drain(item.member);
-}
-
-void Simulator::on_stream_fail(const Item& item) {
-  Member& m = members_[item.member];
-  if (m.life != item.life || !m.engine) return;
-  if (m.status == Status::kPaused) {
-    hold(m, item);
-    return;
+  // Then, in queue order, everything that follows, and each member's outputs once, after its
+  // last item of the round.
+  for (uint32_t i = 0; i < items.size(); ++i) {
+    if (is_engine_work(items[i].kind)) last_in_round_[items[i].member] = i;
   }
-  m.engine->stream_failed(item.id, now_);
-  drain(item.member);
+  for (uint32_t i = 0; i < items.size(); ++i) {
+    Item& item = items[i];
+    if (!is_engine_work(item.kind)) continue;
+    ++result_.queue_events;
+    finish_step(item);
+    if (last_in_round_[item.member] == i) drain(item.member);
+    after_event();
+    if (should_stop()) return true;
+  }
+  return false;
 }
 
 void Simulator::schedule_actions(TimeMs base) {
@@ -479,7 +542,7 @@ void Simulator::take_memory() {
     result_.engine_memory_bytes += m.engine->memory_bytes();
     ++result_.memory_members;
   }
-  if (pool_) result_.pool_memory_bytes = pool_->memory_bytes();
+  for (const auto& pool : pools_) result_.pool_memory_bytes += pool->memory_bytes();
 }
 
 void Simulator::after_event() {
@@ -530,17 +593,15 @@ SimResult Simulator::run() {
   TimeMs next_report = reporting ? scenario_.progress_every_ms : kNever;
   bool stopped = false;
   while (!queue_.empty() && queue_.next_time() <= end) {
-    auto entry = queue_.pop();
-    now_ = entry.at;
+    now_ = queue_.next_time();
+    round_.clear();
+    while (!queue_.empty() && queue_.next_time() == now_) round_.push_back(queue_.pop().payload);
     if (now_ >= next_report) {
       scenario_.on_progress(Progress{now_, result_.queue_events, view_.running_count(),
                                      result_.converged_at.has_value(), view_.missing_pairs()});
       next_report = now_ - now_ % scenario_.progress_every_ms + scenario_.progress_every_ms;
     }
-    ++result_.queue_events;
-    dispatch(std::move(entry.payload));
-    after_event();
-    if (should_stop()) {
+    if (run_round(round_)) {
       stopped = true;
       break;
     }
@@ -587,6 +648,8 @@ SimResult Simulator::run() {
   result_.log.fold(result_.total.stream_bytes);
   return std::move(result_);
 }
+
+Simulator::~Simulator() = default;
 
 SimResult simulate(Scenario scenario) {
   Simulator simulator(std::move(scenario));

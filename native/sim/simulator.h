@@ -1,9 +1,19 @@
 // The deterministic simulator: N engines (native/core) over a virtual network in virtual time.
-// One thread, one event queue; every input to an engine is stamped with the queue's current
-// time, and everything an engine outputs is scheduled back onto the queue through the network
-// model. Same scenario, same seed -> the same events in the same order, byte for byte.
+// One event queue; every input to an engine is stamped with the queue's current time, and
+// everything an engine outputs is scheduled back onto the queue through the network model.
+// Same scenario, same seed -> the same events in the same order, byte for byte.
+//
+// Time runs in rounds: a round takes every item due at the current millisecond. Scripted
+// things (starts, actions, floods) run first, one by one. Then the engines' work — receiving,
+// ticking, serving streams, the expensive part — runs for all members at once, split across
+// `Scenario::threads` (each member's items in queue order on one thread; an engine call
+// touches nothing but its own member). Last, one by one in queue order, what came out goes
+// through the network model onto the queue and into the metrics. Nothing an engine does in a
+// round can reach another engine in the same round, so the result does not depend on the
+// number of threads, only on the scenario.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,6 +25,7 @@
 #include "sim/event_queue.h"
 #include "sim/membership_view.h"
 #include "sim/network_model.h"
+#include "sim/round_workers.h"
 #include "sim/run_metrics.h"
 #include "sim/scenario.h"
 #include "sim/sim_rng.h"
@@ -99,6 +110,16 @@ class Simulator {
     kFlood
   };
 
+  enum class Outcome : uint8_t {
+    kNone,
+    kUnreachable,  // a datagram for a member that cannot or does not receive it
+    kOverflowed,   // a datagram a paused member's full buffer dropped
+    kRefused,      // a stream request that found nobody: it fails at origin + timeout
+    kServed,       // a stream request answered; `bytes` now holds the reply
+    kClosed,       // a stream request served with nothing to say: the connection closes
+    kReset,        // a stream reply cut off by a partition
+  };
+
   // One scheduled thing. `member` is who it happens to; `from` the other end of a datagram or
   // stream; `life` the requester's life for stream events (a restarted member never sees its
   // predecessor's replies); `id` the stream id or action index.
@@ -110,6 +131,8 @@ class Simulator {
     uint64_t id = 0;
     TimeMs origin = 0;  // when a stream request was made
     std::vector<uint8_t> bytes;
+    // What the engine step (engine_step) found, for the scheduling step (finish_step).
+    Outcome outcome = Outcome::kNone;
   };
 
   struct Member {
@@ -123,7 +146,15 @@ class Simulator {
     bool leaving = false;
   };
 
+  // Handles one item on its own: the engine step, then the scheduling step and a drain.
   void dispatch(Item item);
+  // Handles every item due now (see the top of this file). True if the run should stop.
+  bool run_round(std::vector<Item>& items);
+  static bool is_engine_work(Kind kind);
+  // The engine's part of a tick, datagram or stream item: touches only `item.member`.
+  void engine_step(Item& item);
+  // What follows in the simulator: counters, stream replies and failures onto the queue.
+  void finish_step(Item& item);
   void start(uint32_t member);
   void restart(uint32_t member);
   void crash(uint32_t member);
@@ -133,11 +164,6 @@ class Simulator {
   void run_action(size_t index);
   void schedule_actions(TimeMs base);
 
-  void on_tick(const Item& item);
-  void on_datagram(Item item);
-  void on_stream_arrive(Item item);
-  void on_stream_reply(Item item);
-  void on_stream_fail(const Item& item);
   // Delivers flood datagram `item.from` of action `item.id` and schedules the next one.
   void on_flood(const Item& item);
   // Queues an item for a paused member; false if its buffer is full (the item is dropped).
@@ -158,7 +184,14 @@ class Simulator {
   NetworkModel network_;
   EventQueue<Item> queue_;
   std::vector<Member> members_;
-  std::shared_ptr<core::RecordPool> pool_;
+  // Engine work is split into this many parts of members (member % kParts), each with its own
+  // record pool (core/record_pool.h, not thread-safe) when Scenario::share_pool is on.
+  static constexpr uint32_t kParts = 16;
+  std::vector<std::shared_ptr<core::RecordPool>> pools_;
+  std::array<std::vector<uint32_t>, kParts> parts_;  // this round's engine items, by part
+  std::unique_ptr<RoundWorkers> workers_;
+  std::vector<Item> round_;
+  std::vector<uint32_t> last_in_round_;  // per member: index of its last item this round
   MembershipView view_;
   RunMetrics metrics_;
   SimResult result_;

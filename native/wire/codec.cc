@@ -454,12 +454,43 @@ size_t encoded_size(const Message& message) {
 
 size_t encoded_record_size(const MemberRecord& record) { return record_size(record); }
 
+namespace {
+
+// The record body inside an ALIVE message `type | length | body` this codec encoded, and the
+// offset of its state byte (after the name, id and address), or an empty body if the entry
+// has no usable encoding.
+struct EncodedRecord {
+  std::span<const uint8_t> body;
+  size_t state_offset = 0;
+};
+
+EncodedRecord encoded_record(const TableEntry& e) {
+  if (e.alive_message.size() < 2 || e.incarnation != e.record->incarnation) return {};
+  ByteReader message(e.alive_message.subspan(1));
+  const uint64_t length = message.varint64();
+  if (!message.ok() || length != message.remaining()) return {};
+  const std::span<const uint8_t> body = e.alive_message.subspan(e.alive_message.size() - length);
+  ByteReader fields(body);
+  const uint64_t name = fields.varint64();
+  fields.bytes(static_cast<size_t>(std::min<uint64_t>(name, fields.remaining())));
+  fields.be64();
+  const uint8_t family = fields.u8();
+  fields.bytes(family == static_cast<uint8_t>(Address::Family::kV6) ? 16 : 4);
+  fields.be16();
+  if (!fields.ok() || fields.remaining() == 0) return {};
+  return {body, fields.consumed()};
+}
+
+}  // namespace
+
 std::vector<uint8_t> encode_sync_frame(bool response, bool join,
                                        std::span<const TableEntry> members) {
   size_t body = 1 + varint_size(members.size());
   for (const TableEntry& e : members) {
-    body +=
-        record_size(*e.record) - varint_size(e.record->incarnation) + varint_size(e.incarnation);
+    const EncodedRecord encoded = encoded_record(e);
+    body += !encoded.body.empty() ? encoded.body.size()
+                                  : record_size(*e.record) - varint_size(e.record->incarnation) +
+                                        varint_size(e.incarnation);
   }
   const size_t packet = kHeaderSize + 1 + varint_size(body) + body;
   std::vector<uint8_t> out;
@@ -474,7 +505,16 @@ std::vector<uint8_t> encode_sync_frame(bool response, bool join,
   p = write_varint(body, p);
   *p++ = join ? 1 : 0;
   p = write_varint(members.size(), p);
-  for (const TableEntry& e : members) p = write_record(*e.record, e.state, e.incarnation, p);
+  for (const TableEntry& e : members) {
+    const EncodedRecord encoded = encoded_record(e);
+    if (encoded.body.empty()) {
+      p = write_record(*e.record, e.state, e.incarnation, p);
+      continue;
+    }
+    std::memcpy(p, encoded.body.data(), encoded.body.size());
+    p[encoded.state_offset] = static_cast<uint8_t>(e.state);
+    p += encoded.body.size();
+  }
   return out;
 }
 

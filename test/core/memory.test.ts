@@ -45,3 +45,20 @@ it('records no table entry or event holds any more are released from the pool', 
   expect(a.native.members()).toHaveLength(1);
   expect(a.native.poolRecords()).toBe(1);
 });
+
+it('draining the outputs gives back the room a burst of events took', () => {
+  // A join learns the whole cluster in one call: one event per member. Kept at that high-water
+  // mark, 10,000 simulated engines would each hold room for 10,000 events they no longer have.
+  const a = new TestEngine('a');
+  a.tick(0);
+  const members = Array.from(
+    { length: 10000 },
+    (_, i) => alive(`member-${i}`, 0n, { address: `10.1.${i >> 8}.${i & 255}` }).member,
+  );
+  const frame = codec.encodeFrame({ type: 'sync_request', join: false, members });
+  a.native.serveStream('10.200.0.1', 7946, frame, 1);
+  const withEvents = a.native.memoryBytes();
+  expect(a.drain().events).toHaveLength(10000);
+  // An event is at least 32 bytes (kind, state, incarnation, record pointer, time).
+  expect(withEvents - a.native.memoryBytes()).toBeGreaterThanOrEqual(10000 * 32);
+});

@@ -1,7 +1,7 @@
 // Streams: join through seeds, serving SYNC, periodic anti-entropy (push/pull) and its scaling,
 // reconnection to dead members and absent seeds, timeouts, and records too big for a datagram.
 import { describe, expect, it } from 'vitest';
-import { addressOf, alive, codec, type Msg, messagesOf, TestEngine } from './harness';
+import { addressOf, alive, codec, type Msg, messagesOf, suspect, TestEngine } from './harness';
 
 const seed = (name: string) => ({ address: addressOf(name), port: 7946 });
 const syncResponse = (members: Msg[], join = false) => codec.encodeFrame({ type: 'sync_response', join, members });
@@ -36,6 +36,51 @@ describe('join', () => {
     const announced = messagesOf(out.datagrams, 'alive').filter((m) => m.member.name === 'a');
     expect(announced.length).toBeGreaterThan(0);
     expect(a.counters().syncsCompleted).toBe(1);
+  });
+
+  it('a fresh member gossips only itself, not the members its seed told it about', () => {
+    // The cluster knows them already; repeating the seed's news costs a join storm of n
+    // members n^2/2 updates, each sent retransmit-limit times.
+    const a = new TestEngine('a');
+    a.native.join([seed('s1')], 0);
+    const stream = a.drain().streams[0];
+    a.native.streamResponse(stream?.id, syncResponse([alive('s1').member, alive('b').member, alive('c').member], true), 5);
+    const gossiped = messagesOf(a.runAnswering(5, 1500).datagrams, 'alive').map((m) => m.member.name);
+    expect(gossiped).toContain('a');
+    expect(new Set(gossiped)).toEqual(new Set(['a']));
+  });
+
+  it('a member that already knew others gossips what a seed tells it (two clusters meeting)', () => {
+    const a = new TestEngine('a');
+    a.tick(0);
+    a.learn(['x'], 0);
+    a.native.join([seed('s1')], 1);
+    const stream = a.drain().streams[0];
+    a.native.streamResponse(stream?.id, syncResponse([alive('s1').member, alive('b').member], true), 5);
+    const gossiped = new Set(messagesOf(a.runAnswering(5, 1500).datagrams, 'alive').map((m) => m.member.name));
+    expect(gossiped.has('b')).toBe(true);
+    expect(gossiped.has('s1')).toBe(true);
+  });
+
+  it('two probe periods after joining it syncs with its seed again: a fresh member only pulls', () => {
+    const a = new TestEngine('a', { config: { pushPullIntervalMs: 0 } });
+    a.native.join([seed('s1')], 0);
+    const stream = a.drain().streams[0];
+    a.native.streamResponse(stream?.id, syncResponse([alive('s1').member, alive('b').member], true), 5);
+    const followUps = a.runAnswering(5, 2005).streams.filter((s) => s.kind === 'sync');
+    expect(followUps.map((s) => s.to)).toEqual(['s1']);
+    expect(followUps[0]?.messages[0]?.members.map((m: Msg) => m.name)).toEqual(['a']);
+  });
+
+  it('the follow-up SYNC of a member that knew another cluster pushes its whole table', () => {
+    const a = new TestEngine('a', { config: { pushPullIntervalMs: 0 } });
+    a.tick(0);
+    a.learn(['x'], 0);
+    a.native.join([seed('s1')], 1);
+    const stream = a.drain().streams[0];
+    a.native.streamResponse(stream?.id, syncResponse([alive('s1').member, alive('b').member], true), 5);
+    const followUp = a.runAnswering(5, 2005).streams.find((s) => s.kind === 'sync' && s.to === 's1');
+    expect(new Set(followUp?.messages[0]?.members.map((m: Msg) => m.name))).toEqual(new Set(['a', 'x', 's1', 'b']));
   });
 
   it('a seed that cannot be reached is counted as a failed stream, and the engine carries on', () => {
@@ -91,6 +136,29 @@ describe('serving a SYNC', () => {
       state: 'dead',
       incarnation: 4n,
     });
+  });
+
+  it('writes every entry exactly as the codec encodes it, whatever its state, address or tags', () => {
+    // Entries whose incarnation is their record's are copied from the record's pre-encoded
+    // ALIVE with the state byte patched; the others are encoded afresh. Both must be canonical.
+    const a = new TestEngine('a');
+    a.tick(0);
+    const v6 = alive('b', 2n, { address: 'fd00::b', tags: { zone: 'b', rack: 'r'.repeat(300) } });
+    a.receive('b', [v6, alive('c', 1n), alive('d', 1n), alive('e')], 1);
+    a.receive('b', [suspect('c', 1n, 'b'), suspect('d', 5n, 'b')], 2);
+    const reply = a.native.serveStream(addressOf('n'), 7946, syncRequest([alive('n').member]), 3);
+    const decoded = codec.decodeFrame(reply);
+    const states = decoded.messages[0].members.map((m: Msg) => [m.name, m.state, m.incarnation]);
+    expect(states).toEqual([
+      ['a', 'alive', 0n],
+      ['b', 'alive', 2n],
+      ['c', 'suspect', 1n],
+      ['d', 'suspect', 5n],
+      ['e', 'alive', 0n],
+      ['n', 'alive', 0n],
+    ]);
+    expect(decoded.messages[0].members[1]).toMatchObject({ address: 'fd00::b', tags: v6.member.tags });
+    expect(Buffer.from(reply).equals(Buffer.from(codec.encodeFrame(decoded.messages[0])))).toBe(true);
   });
 
   it('a peer reporting a member dead only makes it suspect here (it may be alive on our side)', () => {

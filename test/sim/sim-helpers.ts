@@ -155,6 +155,8 @@ export interface Scenario {
   recordEvents?: boolean;
   /** One record pool for all engines (default) or one each. */
   sharePool?: boolean;
+  /** Threads for the engines' work; the result does not depend on it. */
+  threads?: number;
   /** A paused member's socket buffer; datagrams beyond it are dropped. */
   pauseBufferBytes?: number;
   progressEveryMs?: number;
