@@ -187,8 +187,9 @@ class EngineState {
   // While merging the table a fresh member received for its join (sync.cc): members learned
   // then are not queued for gossip.
   bool quiet_merge_ = false;
-  // Every join response so far reached us fresh: the follow-up SYNC only pulls.
+  // The join reached us fresh through a single seed: the follow-up SYNC only pulls.
   bool settle_pull_only_ = false;
+  size_t join_seeds_ = 0;  // seeds the last join() asked
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
   // Before this, a stale accusation about us does not re-announce our ALIVE (rate limit).

@@ -26,60 +26,91 @@ size_t heap_string_bytes(const std::string& s) {
 
 }  // namespace
 
-size_t RecordPool::Hash::operator()(const wire::MemberRecord& r) const {
+uint64_t RecordPool::hash_of(const wire::MemberRecord& r) {
   // Name, id and incarnation only: together they almost always tell records apart (a member
-  // changes its metadata by raising its incarnation), and Equal compares everything for the
-  // rare rest. Every new member an engine learns is interned — 10^8 times in the simulator's
-  // 10,000-member run — so hashing a hundred bytes of metadata each time would be the pool's
-  // whole cost.
+  // changes its metadata by raising its incarnation), and same_content compares everything
+  // for the rare rest.
   uint64_t h = std::hash<std::string_view>{}(r.name);
   h ^= (r.id + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
   h ^= (r.incarnation + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
   h *= 0xff51afd7ed558ccdULL;
-  return static_cast<size_t>(h ^ (h >> 33));
+  return h ^ (h >> 33);
 }
 
-bool RecordPool::Equal::operator()(const wire::MemberRecord& a, const wire::MemberRecord& b) const {
-  return same_content(a, b);
+size_t RecordPool::find_slot(const wire::MemberRecord& record, uint64_t hash) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& slot = slots_[i];
+    if (!slot.record || (slot.hash == hash && same_content(*slot.record, record))) return i;
+  }
+}
+
+void RecordPool::insert(RecordPtr record, uint64_t hash) {
+  if (2 * (count_ + 1) > slots_.size()) rebuild(std::max<size_t>(64, 2 * slots_.size()));
+  Slot& slot = slots_[find_slot(*record, hash)];
+  slot.hash = hash;
+  slot.record = std::move(record);
+  ++count_;
+}
+
+void RecordPool::rebuild(size_t capacity) {
+  std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(capacity));
+  count_ = 0;
+  for (Slot& slot : old) {
+    if (slot.record) insert(std::move(slot.record), slot.hash);
+  }
 }
 
 RecordPtr RecordPool::intern(const wire::MemberRecord& record) {
-  if (auto it = records_.find(record); it != records_.end()) return *it;
+  if (!slots_.empty()) {
+    const Slot& slot = slots_[find_slot(record, hash_of(record))];
+    if (slot.record) return slot.record;
+  }
   wire::MemberRecord copy = record;
   return intern(std::move(copy));
 }
 
 RecordPtr RecordPool::intern(wire::MemberRecord&& record) {
-  if (auto it = records_.find(record); it != records_.end()) return *it;
+  const uint64_t hash = hash_of(record);
+  if (!slots_.empty()) {
+    const Slot& slot = slots_[find_slot(record, hash)];
+    if (slot.record) return slot.record;
+  }
   record.state = wire::MemberState::kAlive;
   auto pooled = std::make_shared<PooledRecord>();
   static_cast<wire::MemberRecord&>(*pooled) = std::move(record);
   wire::encode_message(wire::Message{wire::Alive{*pooled}}, pooled->alive_message);
   pooled->alive_message.shrink_to_fit();
-  records_.insert(pooled);
-  if (records_.size() >= sweep_at_) {
+  insert(pooled, hash);
+  if (count_ >= sweep_at_) {
     sweep();
-    sweep_at_ = std::max<size_t>(1024, records_.size() * 2);
+    sweep_at_ = std::max<size_t>(1024, count_ * 2);
   }
   return pooled;
 }
 
 void RecordPool::sweep() {
   // use_count() == 1 and no holders: only the pool still refers to the record.
-  std::erase_if(records_,
-                [](const RecordPtr& r) { return r.use_count() == 1 && pooled(*r).holders == 0; });
+  for (Slot& slot : slots_) {
+    if (slot.record && slot.record.use_count() == 1 && pooled(*slot.record).holders == 0) {
+      slot.record.reset();
+    }
+  }
+  // Freed slots would break the probe sequences that ran through them: reinsert the rest.
+  rebuild(slots_.size());
 }
 
 size_t RecordPool::memory_bytes() const {
-  // Per record: the make_shared block (control block + record), the hash node, the bucket.
+  // Per record: the make_shared block (control block + record); plus the index.
   constexpr size_t kControlBlock = 16;
-  constexpr size_t kNode = sizeof(void*) + sizeof(RecordPtr) + sizeof(size_t);
-  size_t total = records_.bucket_count() * sizeof(void*);
-  for (const auto& r : records_) {
-    total += kControlBlock + sizeof(PooledRecord) + kNode + heap_string_bytes(r->name) +
-             pooled_alive_message(*r).capacity();
-    total += r->tags.capacity() * sizeof(wire::Tags::value_type);
-    for (const auto& [key, value] : r->tags) {
+  size_t total = slots_.capacity() * sizeof(Slot);
+  for (const Slot& slot : slots_) {
+    if (!slot.record) continue;
+    const wire::MemberRecord& r = *slot.record;
+    total += kControlBlock + sizeof(PooledRecord) + heap_string_bytes(r.name) +
+             pooled_alive_message(r).capacity();
+    total += r.tags.capacity() * sizeof(wire::Tags::value_type);
+    for (const auto& [key, value] : r.tags) {
       total += heap_string_bytes(key) + heap_string_bytes(value);
     }
   }

@@ -5,7 +5,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -81,31 +80,28 @@ class RecordPool {
   RecordPtr intern(const wire::MemberRecord& record);
   RecordPtr intern(wire::MemberRecord&& record);
 
-  size_t size() const { return records_.size(); }
+  size_t size() const { return count_; }
   // Approximate heap bytes held by the pool's records and index.
   size_t memory_bytes() const;
   // Releases records held only by the pool. `intern` calls it when the pool has doubled.
   void sweep();
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(const wire::MemberRecord& record) const;
-    size_t operator()(const RecordPtr& record) const { return (*this)(*record); }
+  // The index: open addressing, linear probing, at most half full, so a lookup costs one
+  // cache miss for the slot and one for the record it compares — interning is every new
+  // member every engine learns, 10^8 times in the simulator's 10,000-member run. Records
+  // leave only in sweep(), which rebuilds the index.
+  struct Slot {
+    uint64_t hash = 0;
+    RecordPtr record;  // empty: a free slot
   };
-  struct Equal {
-    using is_transparent = void;
-    bool operator()(const wire::MemberRecord& a, const wire::MemberRecord& b) const;
-    bool operator()(const RecordPtr& a, const RecordPtr& b) const { return (*this)(*a, *b); }
-    bool operator()(const RecordPtr& a, const wire::MemberRecord& b) const {
-      return (*this)(*a, b);
-    }
-    bool operator()(const wire::MemberRecord& a, const RecordPtr& b) const {
-      return (*this)(a, *b);
-    }
-  };
+  static uint64_t hash_of(const wire::MemberRecord& record);
+  size_t find_slot(const wire::MemberRecord& record, uint64_t hash) const;
+  void insert(RecordPtr record, uint64_t hash);
+  void rebuild(size_t capacity);
 
-  std::unordered_set<RecordPtr, Hash, Equal> records_;
+  std::vector<Slot> slots_;
+  size_t count_ = 0;
   size_t sweep_at_ = 1024;
 };
 

@@ -15,8 +15,10 @@ namespace constellation::core {
 
 void EngineState::join(const std::vector<wire::Address>& seeds, TimeMs now) {
   start_if_needed(now);
+  join_seeds_ = 0;
   for (const auto& seed : seeds) {
     if (seed == self_record().address) continue;
+    ++join_seeds_;
     if (std::find(seeds_.begin(), seeds_.end(), seed) == seeds_.end() &&
         seeds_.size() < kMaxPendingStreams) {
       seeds_.push_back(seed);
@@ -130,13 +132,15 @@ bool EngineState::stream_response(uint64_t id, std::span<const uint8_t> frame, T
     auto* response = std::get_if<wire::SyncResponse>(&message);
     if (response == nullptr) continue;
     const uint64_t incarnation_before = table_[kSelf].incarnation;
-    // A fresh member joining knows nobody yet, so everyone its seed tells it about is already
-    // known to the cluster (or being spread by the seed, which heard of them first): gossiping
-    // them again would only repeat the seed's news to those who have it. In a join storm of n
-    // members that repetition is n^2/2 updates, each sent retransmit-limit times. Members it
-    // learns any other way are gossiped as usual; and if the joiner knew members of another
-    // cluster, it is not fresh, and both sides hear the other through the follow-up SYNC below.
-    const bool fresh = pending.kind == StreamKind::kJoinSync && table_.size() == 1;
+    // A fresh member joining through one seed knows nobody else, so everyone the seed tells
+    // it about is already known to the cluster (or being spread by the seed, which heard of
+    // them first): gossiping them again would only repeat the seed's news to those who have
+    // it. In a join storm of n members that repetition is n^2/2 updates, each sent
+    // retransmit-limit times. Members it learns any other way are gossiped as usual. A member
+    // that knew others, or joins through several seeds at once (they may be in different
+    // clusters, each of which must hear of the other at once), gossips everything.
+    const bool fresh =
+        pending.kind == StreamKind::kJoinSync && table_.size() == 1 && join_seeds_ == 1;
     quiet_merge_ = fresh;
     merge(response->members, now);
     quiet_merge_ = false;
@@ -151,8 +155,18 @@ bool EngineState::stream_response(uint64_t id, std::span<const uint8_t> frame, T
       // joined through it since.
       settle_sync_at_ = now + 2 * config_.probe_interval_ms;
       // Fresh, we have nothing the seed lacks, so that SYNC only pulls: one record out instead
-      // of the whole table. Not fresh (we knew another cluster), it pushes everything.
-      settle_pull_only_ = fresh && (settle_sync_to_.empty() || settle_pull_only_);
+      // of the whole table. Otherwise it pushes everything.
+      settle_pull_only_ = fresh;
+      // Having just merged the whole table (and with the follow-up to come), the next
+      // anti-entropy round is due one interval on, scaled now that we know how big the cluster
+      // is (memberlist's pushPullScale), at a random point so that members that joined
+      // together do not sync together. Before joining we knew nobody and the first round was
+      // staggered over the unscaled interval: in a 10,000-member cluster that would be 10,000
+      // whole-table exchanges within the first 30 s of a join storm.
+      if (config_.push_pull_interval_ms > 0) {
+        push_pull_at_ =
+            now + 1 + static_cast<TimeMs>(rng_.below(static_cast<uint64_t>(push_pull_interval())));
+      }
       if (std::find(settle_sync_to_.begin(), settle_sync_to_.end(), pending.to) ==
               settle_sync_to_.end() &&
           settle_sync_to_.size() < kMaxPendingStreams) {

@@ -62,6 +62,17 @@ describe('join', () => {
     expect(gossiped.has('s1')).toBe(true);
   });
 
+  it('a fresh member joining through two seeds at once gossips what each told it (they may be two clusters)', () => {
+    const a = new TestEngine('a');
+    a.native.join([seed('s1'), seed('s2')], 0);
+    const [first, second] = a.drain().streams;
+    a.native.streamResponse(first?.id, syncResponse([alive('s1').member, alive('b').member], true), 5);
+    a.native.streamResponse(second?.id, syncResponse([alive('s2').member, alive('c').member], true), 6);
+    const gossiped = new Set(messagesOf(a.runAnswering(6, 1500).datagrams, 'alive').map((m) => m.member.name));
+    expect(gossiped.has('b')).toBe(true);
+    expect(gossiped.has('c')).toBe(true);
+  });
+
   it('two probe periods after joining it syncs with its seed again: a fresh member only pulls', () => {
     const a = new TestEngine('a', { config: { pushPullIntervalMs: 0 } });
     a.native.join([seed('s1')], 0);
@@ -249,6 +260,26 @@ describe('anti-entropy', () => {
     ); // 70 members: x3
     const later = syncTimes(a, 100000, 250000);
     expect((later[2] as number) - (later[1] as number)).toBe(30000);
+  });
+
+  it('after joining a big cluster, the first round comes at a random point of the scaled interval', () => {
+    // 100 members: the interval is 3 x 10 s. Before joining the engine knew nobody, and a
+    // round staggered over the unscaled 10 s would have every joiner of a big join storm
+    // exchange whole tables within seconds of the one it just had with its seed.
+    const members = [alive('s1').member, ...Array.from({ length: 98 }, (_, i) => alive(`p${i}`).member)];
+    const firstRound = (engineSeed: number) => {
+      const a = new TestEngine('a', { seed: engineSeed, config: { pushPullIntervalMs: 10000 } });
+      a.native.join([seed('s1')], 0);
+      const stream = a.drain().streams[0];
+      a.native.streamResponse(stream?.id, syncResponse(members, true), 5);
+      // The follow-up SYNC to the seed comes two probe periods after the join; then the round.
+      const times = syncTimes(a, 5, 40005);
+      expect(times[0]).toBe(2005);
+      return times[1] as number;
+    };
+    const firsts = Array.from({ length: 10 }, (_, i) => firstRound(i + 1));
+    for (const t of firsts) expect(t).toBeLessThanOrEqual(30005);
+    expect(Math.max(...firsts)).toBeGreaterThan(10005);
   });
 
   it('a SYNC reply refuting our view updates it (higher incarnation wins)', () => {
