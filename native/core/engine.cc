@@ -102,6 +102,7 @@ void EngineState::receive(const wire::Address& from, std::span<const uint8_t> da
   counters_.messages_in += decoded_.messages.size();
   reply_budget_ = datagram.size();
   prefetch_subjects();
+  answer_in_ack_ = false;
   for (auto& message : decoded_.messages) dispatch(from, message, now);
 }
 

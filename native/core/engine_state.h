@@ -185,6 +185,8 @@ class EngineState {
   std::vector<wire::Address> settle_sync_to_;
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
+  // The datagram being handled accused us: a PING in it is answered with our ALIVE.
+  bool answer_in_ack_ = false;
   // Before this, a stale accusation about us does not re-announce our ALIVE (rate limit).
   TimeMs reannounce_after_ = 0;
   TimeMs last_tick_ = 0;

@@ -20,8 +20,15 @@ void EngineState::probe_tick(TimeMs now) {
 }
 
 void EngineState::start_probe(TimeMs now) {
-  const uint32_t target = probe_order_.next(
-      rng_, [&](uint32_t index) { return index != kSelf && is_probeable(table_[index].state); });
+  // A suspicion we hold unconfirmed is probed again every kSuspectReprobePeriods periods,
+  // ahead of the round-robin order (see probe.h): this is how a member that missed the
+  // suspect's refutation learns of it before its own timer runs out.
+  uint32_t target =
+      suspicions_.take_due_probe(now - kSuspectReprobePeriods * config_.probe_interval_ms, now);
+  if (target == kNoIndex) {
+    target = probe_order_.next(
+        rng_, [&](uint32_t index) { return index != kSelf && is_probeable(table_[index].state); });
+  }
   if (target == kNoIndex) {
     probe_.phase = ProbePhase::kIdle;
     return;
@@ -39,10 +46,18 @@ void EngineState::start_probe(TimeMs now) {
   const wire::Message ping{wire::Ping{probe_.seq, std::string(self_name()), probe_.target}};
   if (m.state == wire::MemberState::kSuspect) {
     // Lifeguard IV.C buddy system: tell a suspect it is suspected, so it can refute at once
-    // instead of waiting for gossip to reach it.
-    const wire::Message suspicion{
-        wire::Suspect{m.incarnation, probe_.target, suspicions_[m.suspicion].last_from}};
-    send_with_piggyback(probe_.target_address, ping, &suspicion);
+    // instead of waiting for gossip to reach it. As in notify_accused, the SUSPECT goes before
+    // the PING and our ALIVE pays for the answer: the ACK carries the suspect's refutation (or
+    // the one it made earlier, which we missed) straight back to us.
+    PacketWriter packet(config_.mtu);
+    packet.add(wire::Message{
+        wire::Suspect{m.incarnation, probe_.target, suspicions_[m.suspicion].last_from}});
+    wire::Message alive;
+    broadcast_message(kSelf, alive);
+    packet.add(alive);
+    packet.add(ping);
+    piggyback(packet);
+    send(probe_.target_address, packet);
   } else {
     send_with_piggyback(probe_.target_address, ping);
   }
@@ -136,13 +151,16 @@ void EngineState::on_ping(const wire::Address& from, const wire::Ping& ping, Tim
       return;
     }
   }
-  if (table_[kSelf].queued && table_[kSelf].transmits == 0) {
+  if ((table_[kSelf].queued && table_[kSelf].transmits == 0) || answer_in_ack_) {
     // Our own ALIVE is fresh news (we have just refuted, perhaps an accusation that came in
-    // this very packet, as a notice from a suspecting member does): it goes first, if the
-    // request was big enough to pay for it.
+    // this very packet, as a notice or a buddy probe from a suspecting member carries one), or
+    // news the pinging member lacks (this packet accused us of an incarnation we refuted
+    // already, and the refutation missed it): it goes first, if the request was big enough to
+    // pay for it.
     wire::Message alive;
     broadcast_message(kSelf, alive);
     if (wire::kHeaderSize + wire::encoded_size(ack) + wire::encoded_size(alive) <= reply_budget_) {
+      answer_in_ack_ = false;
       send_reply(from, ack, &alive);
       return;
     }
