@@ -162,7 +162,11 @@ describe('probing', () => {
         a.receive(ping.target, [{ type: 'ack', seq: ping.seq, source: ping.target }], now);
         continue;
       }
-      expect(ping.packet.messages[1]).toEqual({ type: 'suspect', incarnation: 0n, target: 'b', from: 'c' });
+      // The SUSPECT comes before the PING (our ALIVE between them pays for the answer), so b has
+      // refuted by the time it writes the ACK, which carries the refutation back.
+      expect(ping.packet.messages[0]).toEqual({ type: 'suspect', incarnation: 0n, target: 'b', from: 'c' });
+      expect(ping.packet.messages[1]).toMatchObject({ type: 'alive', member: { name: 'a' } });
+      expect(ping.packet.messages[2]).toMatchObject({ type: 'ping', target: 'b' });
       return;
     }
     throw new Error('b was never probed');
