@@ -197,7 +197,7 @@ TimeMs EngineState::next_deadline() const {
   if (table_.count(wire::MemberState::kDead) + table_.count(wire::MemberState::kLeft) > 0) {
     next = std::min(next, reap_at_);
   }
-  for (const auto& r : relays_) next = std::min(next, r.deadline);
+  for (const auto& r : relays_) next = std::min(next, r.due());
   for (const auto& s : streams_) next = std::min(next, s.deadline);
   if (leaving_ && !leave_timed_out_) next = std::min(next, leave_deadline_);
   return next;

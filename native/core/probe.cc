@@ -221,8 +221,17 @@ void EngineState::on_ping_req(const wire::Address& from, const wire::PingReq& re
   relay.origin_seq = request.seq;
   relay.requester = from;
   relay.target = request.target;
-  // The helper waits one (unstretched) probe timeout before answering NACK, so the NACK gets
-  // back well before the requester's period ends.
+  // Lifeguard IV.A: a NACK tells the requester that we, at least, are reachable, so missing
+  // NACKs point at the requester's own health. It only counts if it arrives within the
+  // requester's protocol period, which ends (probe interval - probe timeout) after it sent the
+  // PING_REQ. Waiting a whole probe timeout, as this engine did, made every NACK arrive just
+  // after that under `lan` (1000 / 500 ms): each failed probe, even of a member that had
+  // simply crashed, counted as indirect_checks missed NACKs and stretched the prober's
+  // interval six-fold. So the NACK goes after 80 % of the shorter of the two (400 ms under
+  // `lan`), while an ACK from the target is still forwarded for the full probe timeout.
+  const TimeMs window =
+      std::min(config_.probe_timeout_ms, config_.probe_interval_ms - config_.probe_timeout_ms);
+  relay.nack_at = now + std::max<TimeMs>(1, window * 4 / 5);
   relay.deadline = now + config_.probe_timeout_ms;
   relay.want_nack = request.want_nack;
   const wire::Message ping{wire::Ping{relay.seq, std::string(self_name()), request.target}};
@@ -232,17 +241,18 @@ void EngineState::on_ping_req(const wire::Address& from, const wire::PingReq& re
 
 void EngineState::relay_tick(TimeMs now) {
   for (size_t i = 0; i < relays_.size();) {
-    if (relays_[i].deadline > now) {
-      ++i;
-      continue;
-    }
-    const Relay relay = std::move(relays_[i]);
-    relays_.erase(relays_.begin() + static_cast<std::ptrdiff_t>(i));
-    if (relay.want_nack) {
+    Relay& relay = relays_[i];
+    if (relay.want_nack && relay.nack_at <= now) {
+      relay.want_nack = false;
       ++counters_.nacks_sent;
       send_with_piggyback(relay.requester,
                           wire::Message{wire::Nack{relay.origin_seq, std::string(self_name())}});
     }
+    if (relay.deadline > now) {
+      ++i;
+      continue;
+    }
+    relays_.erase(relays_.begin() + static_cast<std::ptrdiff_t>(i));
   }
 }
 

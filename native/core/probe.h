@@ -84,15 +84,18 @@ uint32_t ProbeOrder::next(Rng& rng, Pred probeable) {
 inline constexpr int64_t kSuspectReprobePeriods = 2;
 
 // An indirect probe we perform for another member (SWIM §4.2 PING_REQ): we ping the target
-// with our own sequence number and forward its ACK, or answer NACK (Lifeguard IV.A) when the
-// target stays silent for a probe timeout.
+// with our own sequence number and forward its ACK until `deadline` (a probe timeout), and
+// answer NACK (Lifeguard IV.A) if the target is still silent at `nack_at`, early enough for
+// the NACK to reach the requester within its protocol period (see on_ping_req).
 struct Relay {
   uint32_t seq = 0;         // our PING's sequence number
   uint32_t origin_seq = 0;  // the requester's sequence number
   wire::Address requester;
   std::string target;
+  TimeMs nack_at = 0;
   TimeMs deadline = 0;
-  bool want_nack = true;
+  bool want_nack = true;  // and not sent yet
+  TimeMs due() const { return want_nack ? nack_at : deadline; }
 };
 inline constexpr size_t kMaxRelays = 256;
 
