@@ -102,6 +102,7 @@ void EngineState::receive(const wire::Address& from, std::span<const uint8_t> da
   counters_.messages_in += decoded_.messages.size();
   reply_budget_ = datagram.size();
   prefetch_subjects();
+  answer_in_ack_ = false;
   for (auto& message : decoded_.messages) dispatch(from, message, now);
 }
 
@@ -196,7 +197,7 @@ TimeMs EngineState::next_deadline() const {
   if (table_.count(wire::MemberState::kDead) + table_.count(wire::MemberState::kLeft) > 0) {
     next = std::min(next, reap_at_);
   }
-  for (const auto& r : relays_) next = std::min(next, r.deadline);
+  for (const auto& r : relays_) next = std::min(next, r.due());
   for (const auto& s : streams_) next = std::min(next, s.deadline);
   if (leaving_ && !leave_timed_out_) next = std::min(next, leave_deadline_);
   return next;

@@ -192,6 +192,8 @@ class EngineState {
   size_t join_seeds_ = 0;  // seeds the last join() asked
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
+  // The datagram being handled accused us: a PING in it is answered with our ALIVE.
+  bool answer_in_ack_ = false;
   // Before this, a stale accusation about us does not re-announce our ALIVE (rate limit).
   TimeMs reannounce_after_ = 0;
   TimeMs last_tick_ = 0;

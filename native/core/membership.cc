@@ -118,6 +118,9 @@ void EngineState::answer_accusation(uint64_t incarnation, TimeMs now) {
   // Only we announce our own leave; while we run, any SUSPECT, DEAD or LEAVE about us is
   // wrong (or forged).
   if (leaving_) return;
+  // A PING after the accusation in the same datagram (a buddy probe or a notice, see
+  // notify_accused) comes from a member holding the accusation: its ACK carries our ALIVE.
+  answer_in_ack_ = true;
   if (incarnation >= table_[kSelf].incarnation) {
     // SWIM §4.2 and the Lifeguard IV.C buddy system: refute at once, with a higher incarnation.
     refute(incarnation, now);
@@ -157,7 +160,18 @@ void EngineState::accuse(uint32_t index, uint64_t incarnation, std::string_view 
     ++counters_.ignored_messages;
     return;
   }
-  if (incarnation > m.incarnation) m.incarnation = incarnation;
+  if (incarnation > m.incarnation) {
+    // SWIM §4.2: a suspicion is about one incarnation, and only the member raises its own.
+    // An accusation at a newer one proves it refuted ours (a refutation we missed) and was
+    // accused again: a new suspicion that starts its full timeout now, not a confirmation of
+    // the old one, whose timer may be nearly spent and would kill the member before it could
+    // hear of the new accusation and refute it.
+    suspicions_.stop(m.suspicion);
+    m.suspicion = kNoIndex;
+    suspect(index, incarnation, from, now);
+    if (verdict) suspicions_.confirm_fully(m.suspicion, from);
+    return;
+  }
   // Lifeguard IV.B: an independent accuser shortens the timeout; re-gossip the suspicion
   // under the new accuser's name so others can count it too. A verdict (a DEAD: its sender's
   // own suspicion ran its course) brings the timeout to its floor, even from the member that

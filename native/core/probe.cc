@@ -20,8 +20,15 @@ void EngineState::probe_tick(TimeMs now) {
 }
 
 void EngineState::start_probe(TimeMs now) {
-  const uint32_t target = probe_order_.next(
-      rng_, [&](uint32_t index) { return index != kSelf && is_probeable(table_[index].state); });
+  // A suspicion we hold unconfirmed is probed again every kSuspectReprobePeriods periods,
+  // ahead of the round-robin order (see probe.h): this is how a member that missed the
+  // suspect's refutation learns of it before its own timer runs out.
+  uint32_t target =
+      suspicions_.take_due_probe(now - kSuspectReprobePeriods * config_.probe_interval_ms, now);
+  if (target == kNoIndex) {
+    target = probe_order_.next(
+        rng_, [&](uint32_t index) { return index != kSelf && is_probeable(table_[index].state); });
+  }
   if (target == kNoIndex) {
     probe_.phase = ProbePhase::kIdle;
     return;
@@ -39,10 +46,18 @@ void EngineState::start_probe(TimeMs now) {
   const wire::Message ping{wire::Ping{probe_.seq, std::string(self_name()), probe_.target}};
   if (m.state == wire::MemberState::kSuspect) {
     // Lifeguard IV.C buddy system: tell a suspect it is suspected, so it can refute at once
-    // instead of waiting for gossip to reach it.
-    const wire::Message suspicion{
-        wire::Suspect{m.incarnation, probe_.target, suspicions_[m.suspicion].last_from}};
-    send_with_piggyback(probe_.target_address, ping, &suspicion);
+    // instead of waiting for gossip to reach it. As in notify_accused, the SUSPECT goes before
+    // the PING and our ALIVE pays for the answer: the ACK carries the suspect's refutation (or
+    // the one it made earlier, which we missed) straight back to us.
+    PacketWriter packet(config_.mtu);
+    packet.add(wire::Message{
+        wire::Suspect{m.incarnation, probe_.target, suspicions_[m.suspicion].last_from}});
+    wire::Message alive;
+    broadcast_message(kSelf, alive);
+    packet.add(alive);
+    packet.add(ping);
+    piggyback(packet);
+    send(probe_.target_address, packet);
   } else {
     send_with_piggyback(probe_.target_address, ping);
   }
@@ -136,13 +151,16 @@ void EngineState::on_ping(const wire::Address& from, const wire::Ping& ping, Tim
       return;
     }
   }
-  if (table_[kSelf].queued && table_[kSelf].transmits == 0) {
+  if ((table_[kSelf].queued && table_[kSelf].transmits == 0) || answer_in_ack_) {
     // Our own ALIVE is fresh news (we have just refuted, perhaps an accusation that came in
-    // this very packet, as a notice from a suspecting member does): it goes first, if the
-    // request was big enough to pay for it.
+    // this very packet, as a notice or a buddy probe from a suspecting member carries one), or
+    // news the pinging member lacks (this packet accused us of an incarnation we refuted
+    // already, and the refutation missed it): it goes first, if the request was big enough to
+    // pay for it.
     wire::Message alive;
     broadcast_message(kSelf, alive);
     if (wire::kHeaderSize + wire::encoded_size(ack) + wire::encoded_size(alive) <= reply_budget_) {
+      answer_in_ack_ = false;
       send_reply(from, ack, &alive);
       return;
     }
@@ -203,8 +221,17 @@ void EngineState::on_ping_req(const wire::Address& from, const wire::PingReq& re
   relay.origin_seq = request.seq;
   relay.requester = from;
   relay.target = request.target;
-  // The helper waits one (unstretched) probe timeout before answering NACK, so the NACK gets
-  // back well before the requester's period ends.
+  // Lifeguard IV.A: a NACK tells the requester that we, at least, are reachable, so missing
+  // NACKs point at the requester's own health. It only counts if it arrives within the
+  // requester's protocol period, which ends (probe interval - probe timeout) after it sent the
+  // PING_REQ. Waiting a whole probe timeout, as this engine did, made every NACK arrive just
+  // after that under `lan` (1000 / 500 ms): each failed probe, even of a member that had
+  // simply crashed, counted as indirect_checks missed NACKs and stretched the prober's
+  // interval six-fold. So the NACK goes after 80 % of the shorter of the two (400 ms under
+  // `lan`), while an ACK from the target is still forwarded for the full probe timeout.
+  const TimeMs window =
+      std::min(config_.probe_timeout_ms, config_.probe_interval_ms - config_.probe_timeout_ms);
+  relay.nack_at = now + std::max<TimeMs>(1, window * 4 / 5);
   relay.deadline = now + config_.probe_timeout_ms;
   relay.want_nack = request.want_nack;
   const wire::Message ping{wire::Ping{relay.seq, std::string(self_name()), request.target}};
@@ -214,17 +241,18 @@ void EngineState::on_ping_req(const wire::Address& from, const wire::PingReq& re
 
 void EngineState::relay_tick(TimeMs now) {
   for (size_t i = 0; i < relays_.size();) {
-    if (relays_[i].deadline > now) {
-      ++i;
-      continue;
-    }
-    const Relay relay = std::move(relays_[i]);
-    relays_.erase(relays_.begin() + static_cast<std::ptrdiff_t>(i));
-    if (relay.want_nack) {
+    Relay& relay = relays_[i];
+    if (relay.want_nack && relay.nack_at <= now) {
+      relay.want_nack = false;
       ++counters_.nacks_sent;
       send_with_piggyback(relay.requester,
                           wire::Message{wire::Nack{relay.origin_seq, std::string(self_name())}});
     }
+    if (relay.deadline > now) {
+      ++i;
+      continue;
+    }
+    relays_.erase(relays_.begin() + static_cast<std::ptrdiff_t>(i));
   }
 }
 

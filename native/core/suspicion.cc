@@ -45,6 +45,7 @@ uint32_t SuspicionSet::start(uint32_t member, std::string_view from,
   s.generation = generation;
   s.member = member;
   s.started = now;
+  s.probed = now;
   s.timeouts = timeouts;
   s.last_from.assign(from);
   s.accusers.emplace_back(from);
@@ -97,6 +98,22 @@ void SuspicionSet::stop(uint32_t slot) {
   s.last_from.shrink_to_fit();
   free_.push_back(slot);
   --active_;
+}
+
+uint32_t SuspicionSet::take_due_probe(TimeMs before, TimeMs now) {
+  uint32_t best = kNoIndex;
+  for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
+    const Suspicion& s = slots_[slot];
+    if (s.member == kNoIndex || s.probed > before) continue;
+    // Confirmed by k independent accusers (Lifeguard IV.B): the cluster agrees, and our own
+    // probe would only add a failure, and its missing NACKs to our local health score.
+    const uint32_t k = s.timeouts.expected_confirmations;
+    if (k > 0 && s.confirmations >= k) continue;
+    if (best == kNoIndex || s.probed < slots_[best].probed) best = slot;
+  }
+  if (best == kNoIndex) return kNoIndex;
+  slots_[best].probed = now;
+  return slots_[best].member;
 }
 
 void SuspicionSet::schedule(uint32_t slot) {

@@ -43,6 +43,7 @@ struct Suspicion {
   uint32_t generation = 0;            // bumps when the deadline moves, invalidating heap entries
   std::string last_from;              // the accuser we last heard from; re-gossiped as `from`
   std::vector<std::string> accusers;  // distinct accusers, at most k + 1 kept
+  TimeMs probed = 0;                  // when we last probed the suspect (or began suspecting)
 };
 
 // All live suspicions, with a min-heap of deadlines (stale heap entries skipped lazily).
@@ -59,6 +60,10 @@ class SuspicionSet {
   // deadline may have moved earlier.
   bool confirm_fully(uint32_t slot, std::string_view from);
   void stop(uint32_t slot);
+  // The member of the unconfirmed suspicion (fewer than k confirmations) we probed or
+  // notified longest ago, if that was at or before `before`; its probe time becomes `now`.
+  // kNoIndex if there is none.
+  uint32_t take_due_probe(TimeMs before, TimeMs now);
 
   Suspicion& operator[](uint32_t slot) { return slots_[slot]; }
   const Suspicion& operator[](uint32_t slot) const { return slots_[slot]; }

@@ -44,7 +44,9 @@ const table: [State, keyof typeof msg, bigint, State, bigint, string | null][] =
   ['alive', 'leave', 5n, 'left', 5n, 'leave'],
   ['suspect', 'alive', 5n, 'suspect', 5n, null],
   ['suspect', 'alive', 6n, 'alive', 6n, 'alive'],
-  ['suspect', 'suspect', 6n, 'suspect', 6n, null],
+  // A newer incarnation means the member refuted the suspicion we held: this is a new one,
+  // with its own timer, and reported as such.
+  ['suspect', 'suspect', 6n, 'suspect', 6n, 'suspect'],
   ['suspect', 'dead', 5n, 'suspect', 5n, null],
   ['suspect', 'leave', 5n, 'left', 5n, 'leave'],
   ['dead', 'alive', 5n, 'dead', 5n, null],

@@ -162,7 +162,11 @@ describe('probing', () => {
         a.receive(ping.target, [{ type: 'ack', seq: ping.seq, source: ping.target }], now);
         continue;
       }
-      expect(ping.packet.messages[1]).toEqual({ type: 'suspect', incarnation: 0n, target: 'b', from: 'c' });
+      // The SUSPECT comes before the PING (our ALIVE between them pays for the answer), so b has
+      // refuted by the time it writes the ACK, which carries the refutation back.
+      expect(ping.packet.messages[0]).toEqual({ type: 'suspect', incarnation: 0n, target: 'b', from: 'c' });
+      expect(ping.packet.messages[1]).toMatchObject({ type: 'alive', member: { name: 'a' } });
+      expect(ping.packet.messages[2]).toMatchObject({ type: 'ping', target: 'b' });
       return;
     }
     throw new Error('b was never probed');
@@ -211,17 +215,30 @@ describe('helping with an indirect probe', () => {
     expect(a.counters().pingReqsServed).toBe(1);
   });
 
-  it('answers NACK when the target stays silent for the probe timeout (Lifeguard)', () => {
+  it('answers NACK when the target stays silent, early enough to reach the requester within its period (Lifeguard)', () => {
+    // The requester sent the PING_REQ a probe timeout (500 ms) into its 1000 ms period, so a
+    // NACK must be back within 500 ms: it goes after 80 % of that, 400 ms.
     const a = helper();
     a.receive('b', [{ ...request, targetAddress: addressOf('c') }], 10);
     a.drain();
-    const before = a.runUntil(10, 509);
+    const before = a.runUntil(10, 409);
     expect(messagesOf(before.datagrams, 'nack')).toEqual([]);
-    a.tick(510);
+    a.tick(410);
     const out = a.drain();
     const nack = out.datagrams.find((d) => d.messages.some((m) => m.type === 'nack'));
     expect(nack?.to).toBe('b');
     expect(nack?.messages[0]).toEqual({ type: 'nack', seq: 77, source: 'a' });
+  });
+
+  it('still forwards an ACK the target sends after the NACK, within the probe timeout', () => {
+    const a = helper();
+    a.receive('b', [{ ...request, targetAddress: addressOf('c') }], 10);
+    const ping = a.drain().datagrams.find((d) => d.to === 'c')?.messages[0];
+    a.runUntil(10, 450);
+    a.receive('c', [{ type: 'ack', seq: ping?.seq, source: 'c' }], 450);
+    expect(a.drain().datagrams).toMatchObject([{ to: 'b', messages: [{ type: 'ack', seq: 77, source: 'c' }] }]);
+    // One NACK in all, however long the relay lives.
+    expect(a.counters().nacksSent).toBe(1);
   });
 
   it('sends no NACK when the requester did not ask for one', () => {
