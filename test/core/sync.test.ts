@@ -44,7 +44,11 @@ describe('join', () => {
     const a = new TestEngine('a');
     a.native.join([seed('s1')], 0);
     const stream = a.drain().streams[0];
-    a.native.streamResponse(stream?.id, syncResponse([alive('s1').member, alive('b').member, alive('c').member], true), 5);
+    a.native.streamResponse(
+      stream?.id,
+      syncResponse([alive('s1').member, alive('b').member, alive('c').member], true),
+      5,
+    );
     const gossiped = messagesOf(a.runAnswering(5, 1500).datagrams, 'alive').map((m) => m.member.name);
     expect(gossiped).toContain('a');
     expect(new Set(gossiped)).toEqual(new Set(['a']));
