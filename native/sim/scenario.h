@@ -89,7 +89,8 @@ struct Scenario {
   // A paused member's socket buffer: datagrams beyond it are dropped, as the kernel would
   // (Linux net.core.rmem_default is 212992 bytes).
   size_t pause_buffer_bytes = 212992;
-  // Threads that run the engines (see simulator.h). The result is the same for any number.
+  // Threads that run the engines (see simulator.h; at most Simulator::kParts are used). The
+  // result is the same for any number.
   uint32_t threads = 1;
   // Called every `progress_every_ms` of virtual time, if set.
   TimeMs progress_every_ms = 0;

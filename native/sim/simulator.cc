@@ -26,7 +26,8 @@ Simulator::Simulator(Scenario scenario)
   // to peak RSS (1.69 against 1.74 GB); not yet measured at 10,000, where it was meant to help.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 #endif
-  const uint32_t threads = std::max<uint32_t>(1, scenario_.threads);
+  // More threads than parts would have nothing to do.
+  const uint32_t threads = std::clamp<uint32_t>(scenario_.threads, 1, kParts);
   if (scenario_.share_pool) {
     for (uint32_t i = 0; i < kParts; ++i) pools_.push_back(std::make_shared<core::RecordPool>());
   }
