@@ -88,6 +88,10 @@ class EngineState {
   void accuse(uint32_t index, uint64_t incarnation, std::string_view from, bool verdict,
               TimeMs now);
   void notify_accused(uint32_t index);
+  // One datagram to an accused member: `suspect`, our ALIVE, `ping`; `fill`: then gossip.
+  // Used by notify_accused and by the buddy probe of a suspect (probe.cc).
+  void send_accusation(const wire::Address& to, const wire::Message& suspect,
+                       const wire::Message& ping, bool fill);
   void suspect(uint32_t index, uint64_t incarnation, std::string_view from, TimeMs now);
   // Ends a membership as kDead (our suspicion ran out) or kLeft (its LEAVE, or force_leave).
   void end_membership(uint32_t index, wire::MemberState state, uint64_t incarnation, TimeMs now);

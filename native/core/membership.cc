@@ -205,16 +205,27 @@ void EngineState::notify_accused(uint32_t index) {
   // bigger than the answer (a reply never outgrows its request, see send_reply). One
   // datagram per suspicion started, so it costs no more than the suspicion's own gossip.
   const Member& m = table_[index];
+  ++counters_.accusations_notified;
+  send_accusation(
+      m.record->address,
+      wire::Message{wire::Suspect{m.incarnation, std::string(m.name()), std::string(self_name())}},
+      wire::Message{wire::Ping{next_seq_++, std::string(self_name()), std::string(m.name())}},
+      false);
+}
+
+void EngineState::send_accusation(const wire::Address& to, const wire::Message& suspect,
+                                  const wire::Message& ping, bool fill) {
+  // The SUSPECT first, so the accused has refuted by the time it reads the PING; then our own
+  // ALIVE, which makes the datagram big enough for the ACK to carry the refutation back (a
+  // reply never outgrows its request, see send_reply); then the PING.
   PacketWriter packet(config_.mtu);
-  packet.add(
-      wire::Message{wire::Suspect{m.incarnation, std::string(m.name()), std::string(self_name())}});
+  packet.add(suspect);
   wire::Message alive;
   broadcast_message(kSelf, alive);
   packet.add(alive);
-  packet.add(
-      wire::Message{wire::Ping{next_seq_++, std::string(self_name()), std::string(m.name())}});
-  ++counters_.accusations_notified;
-  send(m.record->address, packet);
+  packet.add(ping);
+  if (fill) piggyback(packet);
+  send(to, packet);
 }
 
 void EngineState::on_dead(uint64_t incarnation, std::string_view target, std::string_view from,

@@ -49,15 +49,10 @@ void EngineState::start_probe(TimeMs now) {
     // instead of waiting for gossip to reach it. As in notify_accused, the SUSPECT goes before
     // the PING and our ALIVE pays for the answer: the ACK carries the suspect's refutation (or
     // the one it made earlier, which we missed) straight back to us.
-    PacketWriter packet(config_.mtu);
-    packet.add(wire::Message{
-        wire::Suspect{m.incarnation, probe_.target, suspicions_[m.suspicion].last_from}});
-    wire::Message alive;
-    broadcast_message(kSelf, alive);
-    packet.add(alive);
-    packet.add(ping);
-    piggyback(packet);
-    send(probe_.target_address, packet);
+    send_accusation(probe_.target_address,
+                    wire::Message{wire::Suspect{m.incarnation, probe_.target,
+                                                suspicions_[m.suspicion].last_from}},
+                    ping, true);
   } else {
     send_with_piggyback(probe_.target_address, ping);
   }

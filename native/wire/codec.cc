@@ -485,12 +485,15 @@ EncodedRecord encoded_record(const TableEntry& e) {
 
 std::vector<uint8_t> encode_sync_frame(bool response, bool join,
                                        std::span<const TableEntry> members) {
+  // Each entry's pre-encoded body is found once, for the size and then for the copy.
+  std::vector<EncodedRecord> encoded;
+  encoded.reserve(members.size());
   size_t body = 1 + varint_size(members.size());
   for (const TableEntry& e : members) {
-    const EncodedRecord encoded = encoded_record(e);
-    body += !encoded.body.empty() ? encoded.body.size()
-                                  : record_size(*e.record) - varint_size(e.record->incarnation) +
-                                        varint_size(e.incarnation);
+    const EncodedRecord& found = encoded.emplace_back(encoded_record(e));
+    body += !found.body.empty() ? found.body.size()
+                                : record_size(*e.record) - varint_size(e.record->incarnation) +
+                                      varint_size(e.incarnation);
   }
   const size_t packet = kHeaderSize + 1 + varint_size(body) + body;
   std::vector<uint8_t> out;
@@ -505,15 +508,16 @@ std::vector<uint8_t> encode_sync_frame(bool response, bool join,
   p = write_varint(body, p);
   *p++ = join ? 1 : 0;
   p = write_varint(members.size(), p);
-  for (const TableEntry& e : members) {
-    const EncodedRecord encoded = encoded_record(e);
-    if (encoded.body.empty()) {
+  for (size_t i = 0; i < members.size(); ++i) {
+    const TableEntry& e = members[i];
+    const EncodedRecord& found = encoded[i];
+    if (found.body.empty()) {
       p = write_record(*e.record, e.state, e.incarnation, p);
       continue;
     }
-    std::memcpy(p, encoded.body.data(), encoded.body.size());
-    p[encoded.state_offset] = static_cast<uint8_t>(e.state);
-    p += encoded.body.size();
+    std::memcpy(p, found.body.data(), found.body.size());
+    p[found.state_offset] = static_cast<uint8_t>(e.state);
+    p += found.body.size();
   }
   return out;
 }

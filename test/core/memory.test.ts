@@ -3,11 +3,8 @@
 import { expect, it } from 'vitest';
 import { alive, codec, engineModule, leave, TestEngine } from './harness';
 
-it('a member table entry is 32 bytes, the record itself being shared', () => {
-  expect(engineModule.memberEntryBytes).toBe(32);
-});
-
-it('an engine of 10,000 members uses under 200 bytes per member (records excluded: pooled)', () => {
+// An engine that has just served a SYNC from a peer naming 10,000 members it did not know.
+function serveTenThousand(): TestEngine {
   const a = new TestEngine('a');
   a.tick(0);
   const members = Array.from(
@@ -16,6 +13,15 @@ it('an engine of 10,000 members uses under 200 bytes per member (records exclude
   );
   const frame = codec.encodeFrame({ type: 'sync_request', join: false, members });
   a.native.serveStream('10.200.0.1', 7946, frame, 1);
+  return a;
+}
+
+it('a member table entry is 32 bytes, the record itself being shared', () => {
+  expect(engineModule.memberEntryBytes).toBe(32);
+});
+
+it('an engine of 10,000 members uses under 200 bytes per member (records excluded: pooled)', () => {
+  const a = serveTenThousand();
   a.drain();
   expect(a.native.count('alive')).toBe(10001);
   const perMember = a.native.memoryBytes() / 10001;
@@ -49,14 +55,7 @@ it('records no table entry or event holds any more are released from the pool', 
 it('draining the outputs gives back the room a burst of events took', () => {
   // A join learns the whole cluster in one call: one event per member. Kept at that high-water
   // mark, 10,000 simulated engines would each hold room for 10,000 events they no longer have.
-  const a = new TestEngine('a');
-  a.tick(0);
-  const members = Array.from(
-    { length: 10000 },
-    (_, i) => alive(`member-${i}`, 0n, { address: `10.1.${i >> 8}.${i & 255}` }).member,
-  );
-  const frame = codec.encodeFrame({ type: 'sync_request', join: false, members });
-  a.native.serveStream('10.200.0.1', 7946, frame, 1);
+  const a = serveTenThousand();
   const withEvents = a.native.memoryBytes();
   expect(a.drain().events).toHaveLength(10000);
   // An event is at least 32 bytes (kind, state, incarnation, record pointer, time).
