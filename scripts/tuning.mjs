@@ -54,6 +54,25 @@ const allSettings = [
     name: 'probe 500/250, indirectChecks 5, suspicionMult 3',
     config: { probeIntervalMs: 500, probeTimeoutMs: 250, indirectChecks: 5, suspicionMult: 3 },
   },
+  // The second round (after the engine's loss fixes): the probe period, and Lifeguard's K on
+  // its own. The profile is now 800/400 with K 2; memberlist's settings for comparison.
+  { name: 'probe 1000/500', config: { probeIntervalMs: 1000, probeTimeoutMs: 500 } },
+  {
+    name: 'probe 1000/500, suspicionConfirmations 1',
+    config: { probeIntervalMs: 1000, probeTimeoutMs: 500, suspicionConfirmations: 1 },
+  },
+  { name: 'probe 900/450', config: { probeIntervalMs: 900, probeTimeoutMs: 450 } },
+  { name: 'suspicionConfirmations 1', config: { suspicionConfirmations: 1 } },
+  {
+    name: 'memberlist LAN',
+    config: {
+      probeIntervalMs: 1000,
+      probeTimeoutMs: 500,
+      indirectChecks: 3,
+      suspicionMult: 4,
+      suspicionConfirmations: 2,
+    },
+  },
 ];
 
 const only = args.only ? String(args.only).split(';') : null;

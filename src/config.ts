@@ -35,6 +35,11 @@ export interface ProtocolOptions {
   suspicionMult: number;
   /** Lifeguard: suspicion maximum = suspicionMaxTimeoutMult x minimum. */
   suspicionMaxTimeoutMult: number;
+  /**
+   * Lifeguard's K: independent confirmations that shrink a suspicion's timeout to its minimum
+   * (0: the minimum from the start). memberlist derives it as suspicionMult - 2.
+   */
+  suspicionConfirmations: number;
   /** Lifeguard: cap of the local health multiplier. */
   awarenessMaxMultiplier: number;
   /** Full-state anti-entropy SYNC period (stretched for large clusters); 0 disables it. */
@@ -212,6 +217,7 @@ function checkProtocol(options: ClusterOptions, defaults: Readonly<ProtocolOptio
   if (merged.gossipIntervalMs < 1) fail('gossipIntervalMs', 'at least 1');
   if (merged.suspicionMult < 1) fail('suspicionMult', 'at least 1');
   if (merged.suspicionMaxTimeoutMult < 1) fail('suspicionMaxTimeoutMult', 'at least 1');
+  if (merged.suspicionConfirmations > 64) fail('suspicionConfirmations', 'at most 64');
   if (merged.awarenessMaxMultiplier < 1) fail('awarenessMaxMultiplier', 'at least 1');
   if (merged.retransmitMult < 1) fail('retransmitMult', 'at least 1');
   if (merged.streamTimeoutMs < 1) fail('streamTimeoutMs', 'at least 1');

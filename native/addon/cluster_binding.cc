@@ -161,6 +161,7 @@ core::Config read_config(Napi::Env env, const Napi::Object& options) {
     ms("gossipToTheDeadMs", c.gossip_to_the_dead_ms);
     u32("suspicionMult", c.suspicion_mult);
     u32("suspicionMaxTimeoutMult", c.suspicion_max_timeout_mult);
+    u32("suspicionConfirmations", c.suspicion_confirmations);
     u32("awarenessMaxMultiplier", c.awareness_max_multiplier);
     ms("pushPullIntervalMs", c.push_pull_interval_ms);
     ms("reconnectIntervalMs", c.reconnect_interval_ms);
@@ -191,6 +192,7 @@ Napi::Object config_to_js(Napi::Env env, const core::Config& c) {
   num("gossipToTheDeadMs", static_cast<double>(c.gossip_to_the_dead_ms));
   num("suspicionMult", c.suspicion_mult);
   num("suspicionMaxTimeoutMult", c.suspicion_max_timeout_mult);
+  num("suspicionConfirmations", c.suspicion_confirmations);
   num("awarenessMaxMultiplier", c.awareness_max_multiplier);
   num("pushPullIntervalMs", static_cast<double>(c.push_pull_interval_ms));
   num("reconnectIntervalMs", static_cast<double>(c.reconnect_interval_ms));

@@ -162,6 +162,7 @@ constexpr CountField kCounts[] = {
     {"gossipNodes", &c::Config::gossip_nodes},
     {"suspicionMult", &c::Config::suspicion_mult},
     {"suspicionMaxTimeoutMult", &c::Config::suspicion_max_timeout_mult},
+    {"suspicionConfirmations", &c::Config::suspicion_confirmations},
     {"awarenessMaxMultiplier", &c::Config::awareness_max_multiplier},
 };
 constexpr SizeField kSizes[] = {
@@ -581,9 +582,10 @@ Napi::Value SuspicionTimeouts(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const auto t = c::suspicion_timeouts(static_cast<uint32_t>(to_uint(info[0], "mult", 64)),
                                        static_cast<uint32_t>(to_uint(info[1], "maxMult", 64)),
-                                       to_time(info[2], "intervalMs"),
-                                       static_cast<size_t>(to_uint(info[3], "n", 1u << 30)));
-  const auto confirmations = static_cast<uint32_t>(to_uint(info[4], "confirmations", 1u << 30));
+                                       static_cast<uint32_t>(to_uint(info[2], "k", 64)),
+                                       to_time(info[3], "intervalMs"),
+                                       static_cast<size_t>(to_uint(info[4], "n", 1u << 30)));
+  const auto confirmations = static_cast<uint32_t>(to_uint(info[5], "confirmations", 1u << 30));
   Napi::Object o = Napi::Object::New(env);
   o.Set("minMs", static_cast<double>(t.min_ms));
   o.Set("maxMs", static_cast<double>(t.max_ms));

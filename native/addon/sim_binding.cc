@@ -131,6 +131,7 @@ constexpr CountField kCountFields[] = {
     {"gossipNodes", &core::Config::gossip_nodes},
     {"suspicionMult", &core::Config::suspicion_mult},
     {"suspicionMaxTimeoutMult", &core::Config::suspicion_max_timeout_mult},
+    {"suspicionConfirmations", &core::Config::suspicion_confirmations},
     {"awarenessMaxMultiplier", &core::Config::awareness_max_multiplier},
 };
 constexpr SizeField kSizeFields[] = {

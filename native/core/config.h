@@ -36,6 +36,10 @@ struct Config {
   // max = suspicion_max_timeout_mult * min.
   uint32_t suspicion_mult = 4;
   uint32_t suspicion_max_timeout_mult = 6;
+  // Lifeguard's K: independent confirmations that bring the timeout down to min (0: min from
+  // the start). memberlist derives it as suspicion_mult - 2; here it is its own setting, so the
+  // floor can move without also lowering how much agreement a suspicion needs.
+  uint32_t suspicion_confirmations = 2;
 
   // Lifeguard IV.A local health: the score runs 0 .. awareness_max_multiplier - 1; probe
   // interval and timeout are scaled by (score + 1).

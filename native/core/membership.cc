@@ -186,9 +186,9 @@ void EngineState::suspect(uint32_t index, uint64_t incarnation, std::string_view
   Member& m = table_[index];
   m.incarnation = incarnation;
   table_.set_state(index, wire::MemberState::kSuspect, now);
-  const SuspicionTimeouts timeouts =
-      suspicion_timeouts(config_.suspicion_mult, config_.suspicion_max_timeout_mult,
-                         config_.probe_interval_ms, live_members());
+  const SuspicionTimeouts timeouts = suspicion_timeouts(
+      config_.suspicion_mult, config_.suspicion_max_timeout_mult, config_.suspicion_confirmations,
+      config_.probe_interval_ms, live_members());
   m.suspicion = suspicions_.start(index, from, timeouts, now);
   queue_broadcast(index);
   emit(EventKind::kSuspect, index, now);

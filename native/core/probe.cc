@@ -20,7 +20,7 @@ void EngineState::probe_tick(TimeMs now) {
 }
 
 void EngineState::start_probe(TimeMs now) {
-  // A suspicion we hold unconfirmed is probed again every kSuspectReprobePeriods periods,
+  // A suspicion we hold unconfirmed is probed again every kSuspectReprobePeriods period(s),
   // ahead of the round-robin order (see probe.h): this is how a member that missed the
   // suspect's refutation learns of it before its own timer runs out.
   uint32_t target =

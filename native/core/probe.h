@@ -76,12 +76,14 @@ uint32_t ProbeOrder::next(Rng& rng, Pred probeable) {
 // accused refuted long before: at 20 % loss this was three quarters of the false deaths in
 // the simulator (docs/tuning.md). So while a suspicion of ours stays unconfirmed, every
 // kSuspectReprobePeriods protocol periods our probe goes to the suspect instead of the next
-// member in the round-robin order. The probe tells the suspect of the suspicion and its ACK
-// carries the suspect's ALIVE back. A member that is really gone gathers its confirmations
-// within a period or two and is not re-probed after that, so crash detection and the local
-// health score of the members watching a crash are unchanged; while nobody suspects
-// anybody, nothing changes at all.
-inline constexpr int64_t kSuspectReprobePeriods = 2;
+// member in the round-robin order. Every period rather than every second one: under `lan`
+// at 20 % loss, over 1,000 simulated member-hours, false deaths fell from 1 to 0 and the
+// slowest detection of a real crash from 14.4 s to 10.1 s (docs/tuning.md). The probe tells the
+// suspect of the suspicion and its ACK carries the suspect's ALIVE back. A member that is really
+// gone gathers its confirmations within a period or two and is not re-probed after that, so crash
+// detection and the local health score of the members watching a crash are unchanged; while nobody
+// suspects anybody, nothing changes at all.
+inline constexpr int64_t kSuspectReprobePeriods = 1;
 
 // An indirect probe we perform for another member (SWIM §4.2 PING_REQ): we ping the target
 // with our own sequence number and forward its ACK until `deadline` (a probe timeout), and

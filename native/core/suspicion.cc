@@ -7,7 +7,8 @@
 namespace constellation::core {
 
 SuspicionTimeouts suspicion_timeouts(uint32_t suspicion_mult, uint32_t max_timeout_mult,
-                                     TimeMs probe_interval_ms, size_t members) {
+                                     uint32_t confirmations, TimeMs probe_interval_ms,
+                                     size_t members) {
   SuspicionTimeouts t;
   // The floor grows with log10 of the cluster size: dissemination takes O(log n) rounds.
   const double node_scale = std::max(1.0, std::log10(std::max<double>(1.0, members)));
@@ -15,7 +16,7 @@ SuspicionTimeouts suspicion_timeouts(uint32_t suspicion_mult, uint32_t max_timeo
       std::floor(suspicion_mult * node_scale * static_cast<double>(probe_interval_ms)));
   t.max_ms = t.min_ms * max_timeout_mult;
   // Neither the suspect nor the first accuser can confirm, hence n - 2.
-  const uint32_t k = suspicion_mult > 2 ? suspicion_mult - 2 : 0;
+  const uint32_t k = confirmations;
   t.expected_confirmations = (members < 2 || members - 2 < k) ? 0 : k;
   return t;
 }

@@ -7,7 +7,8 @@
 //   timeout(c) = max(min, max - (max - min) * ln(c + 1) / ln(k + 1))
 //
 // where c is the number of independent confirmations so far and k the number expected
-// (suspicion_mult - 2, or 0 when the cluster is too small to supply them; then timeout = min).
+// (Config::suspicion_confirmations, or 0 when the cluster is too small to supply them; then
+// timeout = min).
 #pragma once
 
 #include <cstddef>
@@ -30,7 +31,8 @@ struct SuspicionTimeouts {
 
 // min/max/k for a cluster of `members` (alive + suspect, ourselves included).
 SuspicionTimeouts suspicion_timeouts(uint32_t suspicion_mult, uint32_t max_timeout_mult,
-                                     TimeMs probe_interval_ms, size_t members);
+                                     uint32_t confirmations, TimeMs probe_interval_ms,
+                                     size_t members);
 // The timeout after `confirmations` independent confirmations.
 TimeMs suspicion_timeout(const SuspicionTimeouts& t, uint32_t confirmations);
 

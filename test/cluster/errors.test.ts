@@ -48,6 +48,7 @@ const badOptions: [string, Record<string, unknown>][] = [
   ['gossipToTheDeadMs', { gossipToTheDeadMs: Number.POSITIVE_INFINITY }],
   ['suspicionMult', { suspicionMult: 0 }],
   ['suspicionMaxTimeoutMult', { suspicionMaxTimeoutMult: 0 }],
+  ['suspicionConfirmations', { suspicionConfirmations: 65 }],
   ['awarenessMaxMultiplier', { awarenessMaxMultiplier: 0 }],
   ['pushPullIntervalMs', { pushPullIntervalMs: -1 }],
   ['reconnectIntervalMs', { reconnectIntervalMs: 0.5 }],

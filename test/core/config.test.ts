@@ -4,15 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { codec, engineModule, record } from './harness';
 
 describe('profiles', () => {
-  it('lan is memberlist DefaultLANConfig with the simulator-tuned indirectChecks and suspicionMult', () => {
-    // docs/tuning.md: 5 indirect checks and suspicionMult 3 detect faster with no more false deaths.
+  it('lan is memberlist DefaultLANConfig with the simulator-tuned probe period, indirectChecks and suspicionMult', () => {
+    // docs/tuning.md: a 800 ms period, 5 indirect checks and suspicionMult 3 (keeping
+    // memberlist's K = 2 confirmations) detect faster with no more false deaths.
     expect(engineModule.profile('lan')).toMatchObject({
-      probeIntervalMs: 1000,
-      probeTimeoutMs: 500,
+      probeIntervalMs: 800,
+      probeTimeoutMs: 400,
       indirectChecks: 5,
       retransmitMult: 4,
       suspicionMult: 3,
       suspicionMaxTimeoutMult: 6,
+      suspicionConfirmations: 2,
       gossipNodes: 3,
       gossipIntervalMs: 200,
       pushPullIntervalMs: 30000,
@@ -30,6 +32,7 @@ describe('profiles', () => {
       probeIntervalMs: 5000,
       probeTimeoutMs: 3000,
       suspicionMult: 6,
+      suspicionConfirmations: 4,
       pushPullIntervalMs: 60000,
       gossipNodes: 4,
       gossipIntervalMs: 500,
@@ -47,6 +50,7 @@ describe('profiles', () => {
       indirectChecks: 1,
       retransmitMult: 2,
       suspicionMult: 3,
+      suspicionConfirmations: 1,
       pushPullIntervalMs: 15000,
       gossipIntervalMs: 100,
       gossipToTheDeadMs: 15000,
@@ -66,7 +70,7 @@ describe('overrides and validation', () => {
       probeIntervalMs: 700,
       gossipNodes: 5,
       tcpFallbackProbe: false,
-      probeTimeoutMs: 500,
+      probeTimeoutMs: 400,
     });
   });
 
@@ -75,6 +79,7 @@ describe('overrides and validation', () => {
     [{ probeTimeoutMs: 2000 }, 'probe_timeout_ms'],
     [{ retransmitMult: 0 }, 'retransmit_mult'],
     [{ suspicionMult: 0 }, 'suspicion_mult'],
+    [{ suspicionConfirmations: 65 }, 'suspicion_confirmations'],
     [{ awarenessMaxMultiplier: 0 }, 'awareness_max_multiplier'],
     [{ mtu: 100 }, 'mtu'],
     [{ maxRecordBytes: 70000 }, 'max_record_bytes'],

@@ -179,7 +179,7 @@ describe('stalls (the host stopped driving the engine: a GC pause, SIGSTOP)', ()
   });
 
   it('without a refutation, the overdue suspicion still ends in death one period later', () => {
-    const a = new TestEngine('a');
+    const a = new TestEngine('a', { config: { probeIntervalMs: 1000, probeTimeoutMs: 500 } });
     a.tick(0);
     a.learn(['b', 'c', 'd', 'e'], 0);
     a.runAnswering(0, 2000);

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { addressOf, alive, codec, dead, engineModule, messagesOf, PORT, suspect, TestEngine } from './harness';
 
-const timeouts = (n: number, confirmations: number, mult = 4, maxMult = 6, interval = 1000) =>
-  engineModule.suspicionTimeouts(mult, maxMult, interval, n, confirmations);
+const timeouts = (n: number, confirmations: number, mult = 4, maxMult = 6, interval = 1000, k = 2) =>
+  engineModule.suspicionTimeouts(mult, maxMult, k, interval, n, confirmations);
 
 describe('suspicion timeout arithmetic', () => {
   it('min is suspicionMult x max(1, log10 n) x probe interval, max is suspicionMaxTimeoutMult x min', () => {
@@ -16,7 +16,7 @@ describe('suspicion timeout arithmetic', () => {
     expect(timeouts(10, 0, 3, 6, 200)).toMatchObject({ minMs: 600, maxMs: 3600 });
   });
 
-  it('starts at max and shrinks toward min as confirmations arrive (k = suspicionMult - 2)', () => {
+  it('starts at max and shrinks toward min as confirmations arrive (k = suspicionConfirmations)', () => {
     expect(timeouts(10, 0)).toMatchObject({ k: 2, timeoutMs: 24000 });
     const oneConfirmation = Math.floor(24000 - (20000 * Math.log(2)) / Math.log(3));
     expect(timeouts(10, 1).timeoutMs).toBe(oneConfirmation);
@@ -24,9 +24,9 @@ describe('suspicion timeout arithmetic', () => {
     expect(timeouts(10, 9).timeoutMs).toBe(4000);
     let previous = Number.POSITIVE_INFINITY;
     for (let c = 0; c <= 6; c++) {
-      const t = timeouts(1000, c, 8).timeoutMs;
+      const t = timeouts(1000, c, 8, 6, 1000, 6).timeoutMs;
       expect(t).toBeLessThanOrEqual(previous);
-      expect(t).toBeGreaterThanOrEqual(timeouts(1000, 0, 8).minMs);
+      expect(t).toBeGreaterThanOrEqual(timeouts(1000, 0, 8, 6, 1000, 6).minMs);
       previous = t;
     }
   });
@@ -34,6 +34,13 @@ describe('suspicion timeout arithmetic', () => {
   it('expects no confirmations in a cluster too small to give them, and then uses min at once', () => {
     expect(timeouts(3, 0)).toMatchObject({ k: 0, timeoutMs: 4000 });
     expect(timeouts(4, 0)).toMatchObject({ k: 2, timeoutMs: 24000 });
+  });
+
+  it('k is its own setting, not derived from suspicionMult: 0 means the floor at once', () => {
+    expect(timeouts(10, 0, 3, 6, 1000, 2)).toMatchObject({ k: 2, minMs: 3000, timeoutMs: 18000 });
+    expect(timeouts(10, 1, 3, 6, 1000, 2).timeoutMs).toBeGreaterThan(3000);
+    expect(timeouts(10, 2, 3, 6, 1000, 2).timeoutMs).toBe(3000);
+    expect(timeouts(10, 0, 3, 6, 1000, 0)).toMatchObject({ k: 0, timeoutMs: 3000 });
   });
 });
 

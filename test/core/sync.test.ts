@@ -272,7 +272,7 @@ describe('anti-entropy', () => {
     // exchange whole tables within seconds of the one it just had with its seed.
     const members = [alive('s1').member, ...Array.from({ length: 98 }, (_, i) => alive(`p${i}`).member)];
     const firstRound = (engineSeed: number) => {
-      const a = new TestEngine('a', { seed: engineSeed, config: { pushPullIntervalMs: 10000 } });
+      const a = new TestEngine('a', { seed: engineSeed, config: { pushPullIntervalMs: 10000, probeIntervalMs: 1000 } });
       a.native.join([seed('s1')], 0);
       const stream = a.drain().streams[0];
       a.native.streamResponse(stream?.id, syncResponse(members, true), 5);

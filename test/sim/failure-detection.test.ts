@@ -73,7 +73,7 @@ describe('failure detection', () => {
 
   it('independent confirmations shorten the suspicion: a crash among 50 is dead everywhere in under half the maximum', () => {
     // Lifeguard IV.B: every member that probes the crashed one and fails is an independent
-    // accuser; with k = suspicionMult - 2 of them the timeout falls to the floor. In a cluster
+    // accuser; with k = suspicionConfirmations of them the timeout falls to the floor. In a cluster
     // of 50 a member is probed about once per period, so the k confirmations arrive within a
     // few periods and the crash is dead everywhere near floor + a few periods, far below the
     // maximum (memberlist with these defaults: 9.0 s for the last of 50).
@@ -102,7 +102,7 @@ describe('failure detection', () => {
   it('at 20 % loss a member that missed a refutation still hears of it in time: almost no false deaths in two hours among 50', () => {
     // Under heavy loss a member now and then gets an accusation but every copy of the
     // refutation misses it; nobody confirms a false suspicion, so its timer runs to the
-    // Lifeguard IV.B maximum. Re-probing an unconfirmed suspect every two periods (the probe
+    // Lifeguard IV.B maximum. Re-probing an unconfirmed suspect every period (the probe
     // carries the accusation, the ACK the suspect's ALIVE) brings the refutation to exactly
     // those members. Without it these two hours cost 41 false deaths (docs/tuning.md).
     let falseDeaths = 0;

@@ -84,6 +84,7 @@ export interface SimConfig {
   gossipNodes: number;
   suspicionMult: number;
   suspicionMaxTimeoutMult: number;
+  suspicionConfirmations: number;
   awarenessMaxMultiplier: number;
   mtu: number;
   maxRecordBytes: number;
