@@ -48,9 +48,17 @@ function record(i, incarnation) {
   };
 }
 
+// Packets and frames are sealed as a member of the 'default' cluster sends them (labelled
+// with the cluster name): the runtime refuses unlabelled ones as wrong_cluster.
+const sealed = (messages) => addon.envelope.seal(addon.codec.encode(messages), null, 'default');
+
 // A TCP seed that answers one SYNC request with a SYNC response listing the given records.
 function standInSeed(records) {
-  const response = addon.codec.encodeFrame({ type: 'sync_response', join: true, members: records });
+  const response = addon.envelope.sealFrame(
+    addon.codec.encodeFrame({ type: 'sync_response', join: true, members: records }),
+    null,
+    'default',
+  );
   const server = net.createServer((socket) => {
     let buffered = Buffer.alloc(0);
     socket.on('data', (chunk) => {
@@ -141,7 +149,7 @@ export default async function query(args) {
       lastUpdate = performance.now();
       onUpdate?.();
     });
-    const one = addon.codec.encode([{ type: 'alive', member: record(7, 3) }]);
+    const one = sealed([{ type: 'alive', member: record(7, 3) }]);
     await new Promise((resolve) => {
       onUpdate = resolve;
       udp.send(one, target.port, target.host);
@@ -169,7 +177,8 @@ export default async function query(args) {
         };
       });
       sender.postMessage(r);
-      await Promise.race([allUpdated, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+      // (The deadline's timer is unref'd: left pending it kept the process alive 30 s.)
+      await Promise.race([allUpdated, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
       delivered += updates;
       rates.push(updates / ((lastUpdate - firstUpdate) / 1000 || 1e-3));
       log(`round ${r + 1}: ${updates} update events in ${(lastUpdate - firstUpdate).toFixed(1)} ms`);
@@ -209,7 +218,7 @@ if (!isMainThread && workerData?.rounds !== undefined) {
     for (let i = 0; i < members; i += 8) {
       const messages = [];
       for (let j = i; j < Math.min(members, i + 8); j++) messages.push({ type: 'alive', member: record(j, 4 + r) });
-      packets.push(addon.codec.encode(messages));
+      packets.push(sealed(messages));
     }
     perRound.push(packets);
   }
