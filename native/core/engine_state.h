@@ -72,7 +72,9 @@ class EngineState {
   size_t memory_bytes() const;
 
   // ---- membership.cc ----
-  void on_alive(wire::MemberRecord&& record, TimeMs now);
+  // `gossip_new`: a member this adds to the table is queued for gossip (false only for the
+  // table a fresh member receives with its join, see stream_response).
+  void on_alive(wire::MemberRecord&& record, TimeMs now, bool gossip_new = true);
   void on_suspect(uint64_t incarnation, std::string_view target, std::string_view from, TimeMs now);
   void on_dead(uint64_t incarnation, std::string_view target, std::string_view from, TimeMs now);
   void on_leave(uint64_t incarnation, std::string_view name, TimeMs now);
@@ -144,7 +146,7 @@ class EngineState {
                           uint32_t seq, TimeMs now);
   // Our whole table as a SYNC request or response frame.
   std::vector<uint8_t> sync_frame(bool response, bool join, bool self_only = false);
-  void merge(std::vector<wire::MemberRecord>& members, TimeMs now);
+  void merge(std::vector<wire::MemberRecord>& members, TimeMs now, bool gossip_new = true);
   bool stream_response(uint64_t id, std::span<const uint8_t> frame, TimeMs now);
   void stream_failed(uint64_t id, TimeMs now);
   std::vector<uint8_t> serve_stream(const wire::Address& from, std::span<const uint8_t> frame,
@@ -188,9 +190,6 @@ class EngineState {
   // The one SYNC after a join (sync.cc), and with whom.
   TimeMs settle_sync_at_ = kNever;
   std::vector<wire::Address> settle_sync_to_;
-  // While merging the table a fresh member received for its join (sync.cc): members learned
-  // then are not queued for gossip.
-  bool quiet_merge_ = false;
   // The join reached us fresh through a single seed: the follow-up SYNC only pulls.
   bool settle_pull_only_ = false;
   size_t join_seeds_ = 0;  // seeds the last join() asked

@@ -28,7 +28,7 @@ bool is_live(wire::MemberState state) {
 
 }  // namespace
 
-void EngineState::on_alive(wire::MemberRecord&& record, TimeMs now) {
+void EngineState::on_alive(wire::MemberRecord&& record, TimeMs now, bool gossip_new) {
   if (record.name.empty() || beyond_ceiling(record.incarnation)) {
     ++counters_.ignored_messages;
     return;
@@ -47,7 +47,7 @@ void EngineState::on_alive(wire::MemberRecord&& record, TimeMs now) {
     const uint32_t added =
         table_.add(pool_->intern(std::move(record)), wire::MemberState::kAlive, incarnation, now);
     probe_order_.add(added, rng_);
-    if (!quiet_merge_) queue_broadcast(added);
+    if (gossip_new) queue_broadcast(added);
     emit(EventKind::kJoin, added, now);
     return;
   }

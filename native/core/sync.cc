@@ -84,13 +84,13 @@ bool EngineState::decode_frame(std::span<const uint8_t> frame, wire::DecodedPack
   return true;
 }
 
-void EngineState::merge(std::vector<wire::MemberRecord>& members, TimeMs now) {
+void EngineState::merge(std::vector<wire::MemberRecord>& members, TimeMs now, bool gossip_new) {
   if (members.empty()) return;
   const std::string sender = members.front().name;
   for (auto& record : members) {
     switch (record.state) {
       case wire::MemberState::kAlive:
-        on_alive(std::move(record), now);
+        on_alive(std::move(record), now, gossip_new);
         break;
       case wire::MemberState::kSuspect:
         on_suspect(record.incarnation, record.name, sender, now);
@@ -141,9 +141,7 @@ bool EngineState::stream_response(uint64_t id, std::span<const uint8_t> frame, T
     // clusters, each of which must hear of the other at once), gossips everything.
     const bool fresh =
         pending.kind == StreamKind::kJoinSync && table_.size() == 1 && join_seeds_ == 1;
-    quiet_merge_ = fresh;
-    merge(response->members, now);
-    quiet_merge_ = false;
+    merge(response->members, now, !fresh);
     ++counters_.syncs_completed;
     if (pending.kind == StreamKind::kJoinSync) {
       // Joined: announce ourselves afresh to the cluster we now know (SWIM §4.1 join).
