@@ -166,6 +166,7 @@ void EngineState::tick(TimeMs now) {
     gossip_at_ = now + config_.gossip_interval_ms;
   }
   push_pull_tick(now);
+  catch_up_tick(now);
   reconnect_tick(now);
   reap_tick(now);
   if (leaving_ && !leave_timed_out_ && now >= leave_deadline_) leave_timed_out_ = true;
@@ -193,6 +194,7 @@ TimeMs EngineState::next_deadline() const {
   if (!broadcasts_.empty()) next = std::min(next, gossip_at_);
   next = std::min(next, push_pull_at_);
   next = std::min(next, settle_sync_at_);
+  next = std::min(next, catch_up_at());
   next = std::min(next, reconnect_at_);
   if (table_.count(wire::MemberState::kDead) + table_.count(wire::MemberState::kLeft) > 0) {
     next = std::min(next, reap_at_);

@@ -153,7 +153,12 @@ class EngineState {
                                     TimeMs now);
   bool decode_frame(std::span<const uint8_t> frame, wire::DecodedPacket& out);
   void stream_tick(TimeMs now);
-  void sync_with_random_member(TimeMs now);
+  // A pull from a random live member when gossip alone has at least doubled our table since
+  // we last merged a whole one (a join storm we lived through) and has then gone quiet
+  // (sync.cc, "Catching up"). `sync_with_random_member` with `pull_only`.
+  void sync_with_random_member(TimeMs now, bool pull_only = false);
+  void catch_up_tick(TimeMs now);
+  TimeMs catch_up_at() const;  // kNever while not armed
   void push_pull_tick(TimeMs now);
   void reconnect_tick(TimeMs now);
   TimeMs reconnect_delay();  // the next reconnect interval, with random jitter
@@ -193,6 +198,12 @@ class EngineState {
   // The join reached us fresh through a single seed: the follow-up SYNC only pulls.
   bool settle_pull_only_ = false;
   size_t join_seeds_ = 0;  // seeds the last join() asked
+  // Catching up (sync.cc): the table's size when we last merged (or asked for) a whole table,
+  // and when we last learned of a member we did not know.
+  size_t synced_size_ = 1;
+  TimeMs learned_at_ = kNever;
+  uint64_t catch_up_stream_ = 0;    // the catch-up pull in flight (0: none)
+  bool catch_up_fruitful_ = false;  // the last catch-up pull taught us of new members
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
   // The datagram being handled accused us: a PING in it is answered with our ALIVE.

@@ -298,6 +298,97 @@ describe('anti-entropy', () => {
   });
 });
 
+describe('catching up after a join storm', () => {
+  // Joined through s1, which knew 40 members; periodic anti-entropy off, so every SYNC after
+  // the join's own follow-up (at 2005) is a catch-up pull.
+  const PROBE = 1000;
+  function joined(engineSeed = 1): TestEngine {
+    const a = new TestEngine('a', { seed: engineSeed, config: { pushPullIntervalMs: 0, probeIntervalMs: PROBE } });
+    a.native.join([seed('s1')], 0);
+    const stream = a.drain().streams[0];
+    const members = [alive('s1').member, ...Array.from({ length: 39 }, (_, i) => alive(`p${i}`).member)];
+    a.native.streamResponse(stream?.id, syncResponse(members, true), 5);
+    a.runAnswering(5, 2005);
+    return a;
+  }
+  const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  const pulls = (out: { streams: { kind: string; messages: Msg[] }[] }) => out.streams.filter((s) => s.kind === 'sync');
+
+  it('pulls one whole table once gossip has grown ours by a quarter and then gone quiet for two probe periods', () => {
+    const a = joined();
+    // 41 members after the join: a quarter is 10, but at least 32 new ones are needed.
+    a.learn(names('q', 31), 3000);
+    expect(pulls(a.runAnswering(3000, 20000))).toEqual([]);
+    a.learn(['q31'], 20000);
+    a.learn(['r0'], 21000); // still coming in: the pull waits
+    const out = a.runAnswering(21000, 40000);
+    const sent = pulls(out);
+    expect(sent).toHaveLength(1);
+    // Pull only: the request carries our own record, not the table the peer likely has.
+    expect(sent[0]?.messages[0]?.members.map((m: Msg) => m.name)).toEqual(['a']);
+    expect(sent[0]?.messages[0]?.join).toBe(false);
+    expect(a.counters().syncsRequested).toBe(3); // join, its follow-up, the catch-up
+  });
+
+  it('comes two probe periods after the last news, to a random live member', () => {
+    const targets = new Set<string>();
+    for (const engineSeed of [1, 2, 3, 4, 5, 6]) {
+      const a = joined(engineSeed);
+      a.learn(names('q', 40), 3000);
+      const times: number[] = [];
+      let now = 3000;
+      for (let guard = 0; guard < 10000; guard++) {
+        const next = a.native.nextDeadline();
+        if (next === null || next > 20000) break;
+        now = Math.max(now, next);
+        a.tick(now);
+        for (const s of pulls(a.drain())) {
+          times.push(now);
+          targets.add(s.to);
+        }
+      }
+      expect(times).toEqual([3000 + 2 * PROBE]);
+    }
+    expect(targets.size).toBeGreaterThan(1);
+  });
+
+  it('a trickle of single joins never arms it', () => {
+    const a = joined();
+    for (let i = 0; i < 8; i++) a.learn([`q${i}`], 3000 + i * 5000);
+    expect(pulls(a.runAnswering(3000, 60000))).toEqual([]);
+  });
+
+  it('keeps pulling after news while pulls find members gossip had not brought; a fruitless pull ends it', () => {
+    const a = joined();
+    a.learn(names('q', 40), 3000);
+    let out = a.runAnswering(3000, 5000);
+    let pull = pulls(out)[0];
+    expect(pull).toBeDefined();
+    // The peer knew two members we had not heard of.
+    a.native.streamResponse(
+      pull?.id,
+      syncResponse([alive(pull?.to).member, alive('x0').member, alive('x1').member]),
+      5001,
+    );
+    // One more piece of news by gossip: another pull follows, two probe periods on.
+    a.learn(['r0'], 6000);
+    out = a.runAnswering(6000, 8000);
+    pull = pulls(out)[0];
+    expect(pull).toBeDefined();
+    // This one finds nothing new: the next news does not arm another.
+    a.native.streamResponse(pull?.id, syncResponse([alive(pull?.to).member, alive('x0').member]), 8001);
+    a.learn(['r1'], 9000);
+    expect(pulls(a.runAnswering(9000, 30000))).toEqual([]);
+  });
+
+  it('a member that is leaving does not catch up', () => {
+    const a = joined();
+    a.learn(names('q', 40), 3000);
+    a.native.leave(3001);
+    expect(pulls(a.runAnswering(3001, 20000))).toEqual([]);
+  });
+});
+
 describe('reconnection (healing without help)', () => {
   /** Times at which `a` asked for a SYNC with `name` over [from, until]. */
   function syncsWith(a: TestEngine, name: string, from: number, until: number): number[] {
