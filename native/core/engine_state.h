@@ -153,9 +153,9 @@ class EngineState {
                                     TimeMs now);
   bool decode_frame(std::span<const uint8_t> frame, wire::DecodedPacket& out);
   void stream_tick(TimeMs now);
-  // A pull from a random live member when gossip alone has at least doubled our table since
-  // we last merged a whole one (a join storm we lived through) and has then gone quiet
-  // (sync.cc, "Catching up"). `sync_with_random_member` with `pull_only`.
+  // A pull from a random live member when gossip has grown our table by a quarter since we
+  // last merged a whole one (a join storm we lived through) and has then gone quiet
+  // (sync.cc, "Catching up"): `sync_with_random_member` with `pull_only`.
   void sync_with_random_member(TimeMs now, bool pull_only = false);
   void catch_up_tick(TimeMs now);
   TimeMs catch_up_at() const;  // kNever while not armed
@@ -203,7 +203,8 @@ class EngineState {
   size_t synced_size_ = 1;
   TimeMs learned_at_ = kNever;
   uint64_t catch_up_stream_ = 0;    // the catch-up pull in flight (0: none)
-  bool catch_up_fruitful_ = false;  // the last catch-up pull taught us of new members
+  bool catch_up_fruitful_ = false;  // the last whole table merged was a catch-up that taught us
+                                    // of new members
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
   // The datagram being handled accused us: a PING in it is answered with our ALIVE.

@@ -143,7 +143,7 @@ bool EngineState::stream_response(uint64_t id, std::span<const uint8_t> frame, T
         pending.kind == StreamKind::kJoinSync && table_.size() == 1 && join_seeds_ == 1;
     const size_t known_before = table_.size();
     merge(response->members, now, !fresh);
-    if (pending.id == catch_up_stream_) catch_up_fruitful_ = table_.size() > known_before;
+    catch_up_fruitful_ = pending.id == catch_up_stream_ && table_.size() > known_before;
     synced_size_ = table_.size();
     learned_at_ = kNever;
     ++counters_.syncs_completed;
@@ -272,7 +272,8 @@ void EngineState::push_pull_tick(TimeMs now) {
 // 240 s at that size).
 // So a member pulls one whole table from a random live member when
 // - gossip has grown its table by a quarter (and by at least kCatchUpMinMembers) since it
-//   last merged a whole one, or its last catch-up pull taught it of members gossip had not,
+//   last merged a whole one, or the last whole table it merged was a catch-up pull that
+//   taught it of members gossip had not,
 // - and then gossip brings nothing new for two probe periods (the storm has passed us).
 // A single join never arms it. In a storm it costs the early joiners a pull or two each;
 // the chain ends with a pull that finds nothing new.

@@ -381,6 +381,22 @@ describe('catching up after a join storm', () => {
     expect(pulls(a.runAnswering(9000, 30000))).toEqual([]);
   });
 
+  it('a whole-table merge other than a catch-up pull ends the chain', () => {
+    const a = joined();
+    a.learn(names('q', 40), 3000);
+    const pull = pulls(a.runAnswering(3000, 5000))[0];
+    a.native.streamResponse(pull?.id, syncResponse([alive(pull?.to).member, alive('x0').member]), 5001);
+    // Joining another seed merges its whole table: not a catch-up, so the chain is over.
+    a.native.join([seed('s2')], 5500);
+    const join = a.drain().streams.find((s) => s.kind === 'join-sync');
+    a.native.streamResponse(join?.id, syncResponse([alive('s2').member, alive('y0').member], true), 5600);
+    a.learn(['r0'], 6000);
+    // Only the join's own follow-up SYNC to s2, which pushes our table; no pull.
+    const later = pulls(a.runAnswering(6000, 30000));
+    expect(later.map((s) => s.to)).toEqual(['s2']);
+    expect(later[0]?.messages[0]?.members.length).toBeGreaterThan(1);
+  });
+
   it('a member that is leaving does not catch up', () => {
     const a = joined();
     a.learn(names('q', 40), 3000);
