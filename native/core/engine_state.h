@@ -141,7 +141,9 @@ class EngineState {
   // ---- sync.cc ----
   void join(const std::vector<wire::Address>& seeds, TimeMs now);
   // `self_only`: the request carries only our own record (a pull), not the whole table.
-  bool request_sync(const wire::Address& to, StreamKind kind, TimeMs now, bool self_only = false);
+  // The stream's id, or 0 if too many streams are pending to start another.
+  uint64_t request_sync(const wire::Address& to, StreamKind kind, TimeMs now,
+                        bool self_only = false);
   uint64_t request_stream(const wire::Address& to, StreamKind kind, std::vector<uint8_t> frame,
                           uint32_t seq, TimeMs now);
   // Our whole table as a SYNC request or response frame.
@@ -153,10 +155,9 @@ class EngineState {
                                     TimeMs now);
   bool decode_frame(std::span<const uint8_t> frame, wire::DecodedPacket& out);
   void stream_tick(TimeMs now);
-  // A pull from a random live member when gossip has grown our table by a quarter since we
-  // last merged a whole one (a join storm we lived through) and has then gone quiet
-  // (sync.cc, "Catching up"): `sync_with_random_member` with `pull_only`.
-  void sync_with_random_member(TimeMs now, bool pull_only = false);
+  // A SYNC with a random live member (anti-entropy; with `pull_only`, a catch-up pull, see
+  // sync.cc "Catching up"). The stream's id, or 0 if none was started.
+  uint64_t sync_with_random_member(TimeMs now, bool pull_only = false);
   void catch_up_tick(TimeMs now);
   TimeMs catch_up_at() const;  // kNever while not armed
   void push_pull_tick(TimeMs now);
@@ -198,8 +199,8 @@ class EngineState {
   // The join reached us fresh through a single seed: the follow-up SYNC only pulls.
   bool settle_pull_only_ = false;
   size_t join_seeds_ = 0;  // seeds the last join() asked
-  // Catching up (sync.cc): the table's size when we last merged (or asked for) a whole table,
-  // and when we last learned of a member we did not know.
+  // Catching up (sync.cc): the table's size when a whole table we asked for last arrived (or
+  // when we last asked for a catch-up pull), and when we last learned of a member since.
   size_t synced_size_ = 1;
   TimeMs learned_at_ = kNever;
   uint64_t catch_up_stream_ = 0;    // the catch-up pull in flight (0: none)
