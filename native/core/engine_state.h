@@ -199,10 +199,14 @@ class EngineState {
   // The join reached us fresh through a single seed: the follow-up SYNC only pulls.
   bool settle_pull_only_ = false;
   size_t join_seeds_ = 0;  // seeds the last join() asked
-  // Catching up (sync.cc): the table's size when a whole table we asked for last arrived (or
-  // when we last asked for a catch-up pull), and when we last learned of a member since.
+  // Catching up (sync.cc): the table's size and the time when a whole table we asked for last
+  // arrived (or when we last asked for a catch-up pull), and when we learned of the most
+  // recent new members since (a ring of the last kCatchUpNews; news_count_ counts them all).
+  static constexpr size_t kCatchUpNews = 32;
   size_t synced_size_ = 1;
-  TimeMs learned_at_ = kNever;
+  TimeMs synced_at_ = 0;
+  std::array<TimeMs, kCatchUpNews> news_at_{};
+  size_t news_count_ = 0;
   uint64_t catch_up_stream_ = 0;    // the catch-up pull in flight (0: none)
   bool catch_up_fruitful_ = false;  // the last whole table merged was a catch-up that taught us
                                     // of new members

@@ -47,7 +47,7 @@ void EngineState::on_alive(wire::MemberRecord&& record, TimeMs now, bool gossip_
     const uint32_t added =
         table_.add(pool_->intern(std::move(record)), wire::MemberState::kAlive, incarnation, now);
     probe_order_.add(added, rng_);
-    learned_at_ = now;
+    news_at_[news_count_++ % kCatchUpNews] = now;
     if (gossip_new) queue_broadcast(added);
     emit(EventKind::kJoin, added, now);
     return;

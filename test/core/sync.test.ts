@@ -358,7 +358,7 @@ describe('catching up after a join storm', () => {
     expect(pulls(a.runAnswering(3000, 60000))).toEqual([]);
   });
 
-  it('keeps pulling after news while pulls find members gossip had not brought; a fruitless pull ends it', () => {
+  it('keeps pulling, two probe periods after each pull that found members gossip had not brought; a fruitless pull ends it', () => {
     const a = joined();
     a.learn(names('q', 40), 3000);
     let out = a.runAnswering(3000, 5000);
@@ -370,18 +370,57 @@ describe('catching up after a join storm', () => {
       syncResponse([alive(pull?.to).member, alive('x0').member, alive('x1').member]),
       5001,
     );
-    // One more piece of news by gossip: another pull follows, two probe periods on.
-    a.learn(['r0'], 6000);
-    out = a.runAnswering(6000, 8000);
+    // No news by gossip is needed: the next pull follows two probe periods on.
+    out = a.runAnswering(5001, 7001);
     pull = pulls(out)[0];
     expect(pull).toBeDefined();
+    expect(a.native.nextDeadline()).not.toBe(7001);
     // This one finds nothing new: the next news does not arm another.
-    a.native.streamResponse(pull?.id, syncResponse([alive(pull?.to).member, alive('x0').member]), 8001);
+    a.native.streamResponse(pull?.id, syncResponse([alive(pull?.to).member, alive('x0').member]), 7001);
     a.learn(['r1'], 9000);
     expect(pulls(a.runAnswering(9000, 30000))).toEqual([]);
   });
 
-  it('a whole-table merge other than a catch-up pull ends the chain', () => {
+  it('any SYNC it asked for that finds members gossip had not brought starts the chain', () => {
+    // The join's follow-up SYNC (at 2005) is answered: with news, a pull follows two probe
+    // periods later; with nothing new, none does. (Members whose periodic anti-entropy round
+    // fell mid-storm were the last to converge when only catch-up pulls chained.)
+    for (const news of [true, false]) {
+      const a = new TestEngine('a', { config: { pushPullIntervalMs: 0, probeIntervalMs: PROBE } });
+      a.native.join([seed('s1')], 0);
+      const join = a.drain().streams[0];
+      const members = [alive('s1').member, ...Array.from({ length: 39 }, (_, i) => alive(`p${i}`).member)];
+      a.native.streamResponse(join?.id, syncResponse(members, true), 5);
+      const settle = a.runAnswering(5, 2005).streams.find((s) => s.kind === 'sync');
+      expect(settle).toBeDefined();
+      const extra = news ? [alive('x0').member] : [];
+      a.native.streamResponse(settle?.id, syncResponse([alive('s1').member, ...extra]), 2010);
+      const later = pulls(a.runAnswering(2010, 30000));
+      expect(later.map((s) => s.messages[0]?.members.length)).toEqual(news ? [1] : []);
+    }
+  });
+
+  it('in a big table, a trickle of news that is a small share of it does not hold the pull back', () => {
+    // 600 members: up to 600 / 128 = 4 new ones per two probe periods still count as quiet.
+    // One every 500 ms is four per two periods; a 41-member table waits for silence instead.
+    for (const big of [true, false]) {
+      const a = joined();
+      a.learn(names('q', big ? 560 : 40), 3000);
+      let pulledAt: number | undefined;
+      for (let t = 3500; t <= 20000 && pulledAt === undefined; t += 500) {
+        if (pulls(a.runAnswering(t - 499, t)).length > 0) pulledAt = t;
+        a.learn([`r${t}`], t);
+      }
+      if (big) {
+        expect(pulledAt).toBeDefined();
+        expect(pulledAt).toBeLessThanOrEqual(5500);
+      } else {
+        expect(pulledAt).toBeUndefined();
+      }
+    }
+  });
+
+  it("a join's whole-table merge ends the chain", () => {
     const a = joined();
     a.learn(names('q', 40), 3000);
     const pull = pulls(a.runAnswering(3000, 5000))[0];

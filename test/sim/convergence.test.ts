@@ -55,7 +55,9 @@ describe('convergence', () => {
     // mid-storm joiner has few spreaders and waits behind newer news: early joiners used to
     // miss some of them until their first anti-entropy round, at a random point of the scaled
     // interval (7 x 30 s at this size), and the cluster converged after 151 s. Early joiners
-    // now pull one whole table once the storm has passed them (core/sync.cc, "Catching up").
+    // now pull whole tables once the storm has passed them (core/sync.cc, "Catching up"):
+    // 23.4 s when a pull waited for total silence, 14.3 s since it waits only for the news
+    // to slow down and any fruitful SYNC starts the chain. The storm itself lasts 4 s.
     const { metrics, config } = simulate({
       seed: 1,
       nodes: 2000,
@@ -66,7 +68,8 @@ describe('convergence', () => {
       recordEvents: false,
     });
     expect(metrics.convergeMs).not.toBeNull();
-    expect(metrics.convergeMs).toBeLessThanOrEqual(2 * config.pushPullIntervalMs);
+    expect(metrics.convergeMs).toBeLessThanOrEqual(20_000);
+    expect(config.pushPullIntervalMs).toBeGreaterThan(20_000);
     expect(metrics.falsePositives).toBe(0);
   }, 120_000);
 
