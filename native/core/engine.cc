@@ -268,6 +268,7 @@ size_t EngineState::memory_bytes() const {
                  relays_.capacity() * sizeof(Relay) + streams_.capacity() * sizeof(PendingStream) +
                  seeds_.capacity() * sizeof(wire::Address) + picks_.capacity() * sizeof(uint32_t) +
                  decoded_.messages.capacity() * sizeof(wire::Message) +
+                 sync_entries_.capacity() * sizeof(wire::TableEntry) +
                  out_.datagrams.capacity() * sizeof(Datagram) +
                  out_.streams.capacity() * sizeof(StreamRequest) +
                  out_.events.capacity() * sizeof(Event);
