@@ -198,13 +198,7 @@ void Simulator::drain(uint32_t member) {
   }
   prepare_events(member);
   for (size_t i = 0; i < out.events.size(); ++i) record(member, out.events[i], m.prepared[i]);
-  // Like the engine's outputs: a join's burst (one event per member) is not kept as capacity,
-  // 10,000 engines x 10,000 events x 16 bytes.
-  if (m.prepared.capacity() > 64) {
-    std::vector<PreparedEvent>().swap(m.prepared);
-  } else {
-    m.prepared.clear();
-  }
+  m.prepared.clear();
   out.clear();
 
   if (m.engine->has_left() && m.engine->leave_complete()) {
