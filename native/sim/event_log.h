@@ -27,13 +27,8 @@ class EventLog {
  public:
   explicit EventLog(bool keep) : keep_(keep) {}
 
-  // What an event says about its member (name and tags), hashed on its own: the simulator
-  // computes it on the engines' threads, so appending in order costs no string reads.
-  static uint64_t digest(const std::string& about, const wire::Tags& tags);
-  // `about_digest` is digest(about, tags); `about` and `tags` are read only to keep the event.
-  void append(TimeMs at, uint32_t observer, uint64_t about_digest, const std::string& about,
-              core::EventKind kind, wire::MemberState state, uint64_t incarnation,
-              const wire::Tags& tags);
+  void append(TimeMs at, uint32_t observer, const std::string& about, core::EventKind kind,
+              wire::MemberState state, uint64_t incarnation, const wire::Tags& tags);
   // Folds a value that is not an event (final traffic totals) into the hash.
   void fold(uint64_t value);
 
@@ -42,12 +37,11 @@ class EventLog {
   const std::vector<LoggedEvent>& events() const { return events_; }
 
  private:
-  static void mix(uint64_t& hash, uint64_t word);
-  static void mix_string(uint64_t& hash, const std::string& text);
+  void mix(uint64_t word);
+  void mix_string(const std::string& text);
 
   bool keep_;
-  static constexpr uint64_t kBasis = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
-  uint64_t hash_ = kBasis;
+  uint64_t hash_ = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
   uint64_t count_ = 0;
   std::vector<LoggedEvent> events_;
 };

@@ -6,10 +6,9 @@ namespace constellation::sim {
 
 namespace {
 
-// A few milliseconds of spinning: longer than the serial part of a round at 10,000 members
-// (a worker that went to sleep then costs a wake-up every round), shorter than anything a
+// About 50-100 microseconds of spinning: longer than a round's gap, shorter than anything a
 // person would notice on an idle simulation.
-constexpr int kSpins = 200000;
+constexpr int kSpins = 20000;
 
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)

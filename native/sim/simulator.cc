@@ -92,7 +92,6 @@ void Simulator::crash(uint32_t member) {
   Member& m = members_[member];
   if (m.status != Status::kRunning && m.status != Status::kPaused) return;
   m.engine.reset();
-  m.prepared.clear();
   m.status = Status::kCrashed;
   m.inbox.clear();
   m.inbox_bytes = 0;
@@ -105,7 +104,6 @@ void Simulator::stop(uint32_t member) {
   // After a completed leave the process exits: like a crash for the network, but announced.
   Member& m = members_[member];
   m.engine.reset();
-  m.prepared.clear();
   m.status = Status::kStopped;
   m.inbox.clear();
   m.inbox_bytes = 0;
@@ -196,9 +194,7 @@ void Simulator::drain(uint32_t member) {
     item.bytes = std::move(stream.frame);
     queue_.push(now_ + *syn + *syn_ack + *request, std::move(item));
   }
-  prepare_events(member);
-  for (size_t i = 0; i < out.events.size(); ++i) record(member, out.events[i], m.prepared[i]);
-  m.prepared.clear();
+  for (const auto& event : out.events) record(member, event);
   out.clear();
 
   if (m.engine->has_left() && m.engine->leave_complete()) {
@@ -222,30 +218,17 @@ void Simulator::drain(uint32_t member) {
   }
 }
 
-void Simulator::prepare_events(uint32_t member) {
-  Member& m = members_[member];
-  if (!m.engine) return;
-  const auto& events = m.engine->outputs().events;
-  for (size_t i = m.prepared.size(); i < events.size(); ++i) {
-    PreparedEvent& p = m.prepared.emplace_back();
-    const core::Event& event = events[i];
-    if (!event.member) continue;
-    p.digest = EventLog::digest(event.member->name, event.member->tags);
-    const auto about = member_named(event.member->name);
-    if (about && *about < scenario_.nodes) p.about = *about;
-  }
-}
-
-void Simulator::record(uint32_t observer, const core::Event& event, const PreparedEvent& prepared) {
+void Simulator::record(uint32_t observer, const core::Event& event) {
   if (!event.member) return;
-  result_.log.append(now_, observer, prepared.digest, event.member->name, event.kind, event.state,
-                     event.incarnation, event.member->tags);
-  if (prepared.about == kNotAMember || event.kind == core::EventKind::kConflict) return;
-  const uint32_t about = prepared.about;
-  metrics_.on_incarnation(about, event.incarnation);
+  const std::string& about_name = event.member->name;
+  result_.log.append(now_, observer, about_name, event.kind, event.state, event.incarnation,
+                     event.member->tags);
+  const auto about = member_named(about_name);
+  if (!about || *about >= scenario_.nodes || event.kind == core::EventKind::kConflict) return;
+  metrics_.on_incarnation(*about, event.incarnation);
   const ViewState after = view_state(event.state);
-  const ViewState before = view_.set(observer, about, after);
-  metrics_.on_transition(now_, observer, about, before, after, event.incarnation, view_);
+  const ViewState before = view_.set(observer, *about, after);
+  metrics_.on_transition(now_, observer, *about, before, after, event.incarnation, view_);
 }
 
 void Simulator::fail_stream(uint32_t requester, uint32_t life, uint64_t id, TimeMs at) {
@@ -411,11 +394,7 @@ bool Simulator::run_round(std::vector<Item>& items) {
     // Always the same thread for a part: an engine then allocates from one malloc arena,
     // instead of scattering its table over every thread's.
     for (uint32_t p = thread; p < kParts; p += threads) {
-      for (const uint32_t i : parts_[p]) {
-        engine_step(items[i]);
-        // The event log's string work, here rather than in the serial step that follows.
-        prepare_events(items[i].member);
-      }
+      for (const uint32_t i : parts_[p]) engine_step(items[i]);
     }
   };
   // A small round is not worth the hand-off.

@@ -135,16 +135,8 @@ class Simulator {
     Outcome outcome = Outcome::kNone;
   };
 
-  // What the log and the view need of one engine event, worked out on the engine's thread
-  // (simulator.cc, prepare_events): the event's digest and the member it is about.
-  struct PreparedEvent {
-    uint64_t digest = 0;
-    uint32_t about = kNotAMember;
-  };
-  static constexpr uint32_t kNotAMember = UINT32_MAX;
   struct Member {
     std::optional<core::Engine> engine;
-    std::vector<PreparedEvent> prepared;  // for the engine's outputs().events, in order
     Status status = Status::kNotStarted;
     uint32_t life = 0;
     TimeMs tick_at = kNever;  // the one tick item that is current; others are stale
@@ -180,9 +172,7 @@ class Simulator {
   core::Engine make_engine(uint32_t member);
   // Sends what the engine produced, records its events, schedules its next tick.
   void drain(uint32_t member);
-  // Prepares the member's events not prepared yet. Touches only that member.
-  void prepare_events(uint32_t member);
-  void record(uint32_t observer, const core::Event& event, const PreparedEvent& prepared);
+  void record(uint32_t observer, const core::Event& event);
   void fail_stream(uint32_t requester, uint32_t life, uint64_t id, TimeMs at);
   void after_event();
   bool should_stop() const;
