@@ -207,9 +207,8 @@ class EngineState {
   TimeMs synced_at_ = 0;
   std::array<TimeMs, kCatchUpNews> news_at_{};
   size_t news_count_ = 0;
-  uint64_t catch_up_stream_ = 0;    // the catch-up pull in flight (0: none)
-  bool catch_up_fruitful_ = false;  // the last whole table merged was a catch-up that taught us
-                                    // of new members
+  // The last whole table we asked for (any SYNC but a join's) taught us of new members.
+  bool catch_up_fruitful_ = false;
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
   // The datagram being handled accused us: a PING in it is answered with our ALIVE.

@@ -316,7 +316,7 @@ void EngineState::catch_up_tick(TimeMs now) {
   synced_at_ = now;
   news_count_ = 0;
   catch_up_fruitful_ = false;
-  catch_up_stream_ = sync_with_random_member(now, true);
+  sync_with_random_member(now, true);
 }
 
 uint64_t EngineState::sync_with_random_member(TimeMs now, bool pull_only) {
