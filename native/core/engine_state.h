@@ -141,9 +141,8 @@ class EngineState {
   // ---- sync.cc ----
   void join(const std::vector<wire::Address>& seeds, TimeMs now);
   // `self_only`: the request carries only our own record (a pull), not the whole table.
-  // The stream's id, or 0 if too many streams are pending to start another.
-  uint64_t request_sync(const wire::Address& to, StreamKind kind, TimeMs now,
-                        bool self_only = false);
+  // False if too many streams are pending to start another.
+  bool request_sync(const wire::Address& to, StreamKind kind, TimeMs now, bool self_only = false);
   uint64_t request_stream(const wire::Address& to, StreamKind kind, std::vector<uint8_t> frame,
                           uint32_t seq, TimeMs now);
   // Our whole table as a SYNC request or response frame.
@@ -156,8 +155,8 @@ class EngineState {
   bool decode_frame(std::span<const uint8_t> frame, wire::DecodedPacket& out);
   void stream_tick(TimeMs now);
   // A SYNC with a random live member (anti-entropy; with `pull_only`, a catch-up pull, see
-  // sync.cc "Catching up"). The stream's id, or 0 if none was started.
-  uint64_t sync_with_random_member(TimeMs now, bool pull_only = false);
+  // sync.cc "Catching up").
+  void sync_with_random_member(TimeMs now, bool pull_only = false);
   void catch_up_tick(TimeMs now);
   TimeMs catch_up_at() const;  // kNever while not armed
   void push_pull_tick(TimeMs now);

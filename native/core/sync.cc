@@ -46,12 +46,12 @@ std::vector<uint8_t> EngineState::sync_frame(bool response, bool join, bool self
   return frame;
 }
 
-uint64_t EngineState::request_sync(const wire::Address& to, StreamKind kind, TimeMs now,
-                                   bool self_only) {
-  if (streams_.size() >= kMaxPendingStreams) return 0;
+bool EngineState::request_sync(const wire::Address& to, StreamKind kind, TimeMs now,
+                               bool self_only) {
+  if (streams_.size() >= kMaxPendingStreams) return false;
   ++counters_.syncs_requested;
-  return request_stream(to, kind, sync_frame(false, kind == StreamKind::kJoinSync, self_only), 0,
-                        now);
+  request_stream(to, kind, sync_frame(false, kind == StreamKind::kJoinSync, self_only), 0, now);
+  return true;
 }
 
 uint64_t EngineState::request_stream(const wire::Address& to, StreamKind kind,
@@ -319,15 +319,15 @@ void EngineState::catch_up_tick(TimeMs now) {
   sync_with_random_member(now, true);
 }
 
-uint64_t EngineState::sync_with_random_member(TimeMs now, bool pull_only) {
+void EngineState::sync_with_random_member(TimeMs now, bool pull_only) {
   sample(
       1,
       [&](uint32_t index) {
         return index != kSelf && table_[index].state == wire::MemberState::kAlive;
       },
       picks_);
-  if (picks_.empty()) return 0;
-  return request_sync(table_[picks_.front()].record->address, StreamKind::kSync, now, pull_only);
+  if (picks_.empty()) return;
+  request_sync(table_[picks_.front()].record->address, StreamKind::kSync, now, pull_only);
 }
 
 TimeMs EngineState::reconnect_delay() {
