@@ -198,6 +198,28 @@ std::vector<w::MemberRecord> to_records(Napi::Object object, const std::string& 
   return records;
 }
 
+// A SYNC_REQUEST's `have` filter: { salt, hashes, bits }.
+w::HaveFilter to_have(Napi::Value value, const std::string& path, const Context& ctx) {
+  Napi::Object o = as_object(value, path);
+  w::HaveFilter have;
+  have.salt = get_uint(o, "salt", path, kU64);
+  const uint64_t max_hashes = ctx.validate ? w::kMaxHaveFilterHashes : kU8;
+  have.hashes = static_cast<uint8_t>(get_uint(o, "hashes", path, max_hashes));
+  if (ctx.validate && have.hashes == 0) type_error(o.Env(), path + ".hashes must be at least 1");
+  Napi::Value bits = o.Get("bits");
+  if (!bits.IsTypedArray() || bits.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    type_error(o.Env(), path + ".bits must be a Uint8Array or Buffer");
+  }
+  auto array = bits.As<Napi::Uint8Array>();
+  if (ctx.validate &&
+      (array.ElementLength() == 0 || array.ElementLength() > w::kMaxHaveFilterBytes)) {
+    type_error(o.Env(),
+               path + ".bits must hold 1.." + std::to_string(w::kMaxHaveFilterBytes) + " bytes");
+  }
+  have.bits.assign(array.Data(), array.Data() + array.ElementLength());
+  return have;
+}
+
 w::Message to_message(Napi::Value value, const std::string& path, const Context& ctx) {
   Napi::Object o = as_object(value, path);
   Napi::Value type_value = o.Get("type");
@@ -237,7 +259,12 @@ w::Message to_message(Napi::Value value, const std::string& path, const Context&
   if (type == "sync_request" || type == "sync_response") {
     const bool join = get_bool_or(o, "join", path, false);
     std::vector<w::MemberRecord> members = to_records(o, path, ctx);
-    if (type == "sync_request") return w::SyncRequest{join, std::move(members)};
+    if (type == "sync_request") {
+      w::SyncRequest request{join, std::move(members), {}};
+      Napi::Value have = o.Get("have");
+      if (!have.IsUndefined()) request.have = to_have(have, path + ".have", ctx);
+      return request;
+    }
     return w::SyncResponse{join, std::move(members)};
   }
   if (type == "user") {
@@ -386,6 +413,15 @@ Napi::Object from_message(Napi::Env env, const w::Message& message) {
                              std::is_same_v<T, w::SyncResponse>) {
           o.Set("join", m.join);
           o.Set("members", from_records(env, m.members));
+          if constexpr (std::is_same_v<T, w::SyncRequest>) {
+            if (!m.have.empty()) {
+              Napi::Object have = Napi::Object::New(env);
+              have.Set("salt", big(env, m.have.salt));
+              have.Set("hashes", num(env, m.have.hashes));
+              have.Set("bits", to_buffer(env, m.have.bits));
+              o.Set("have", have);
+            }
+          }
         } else {
           o.Set("userType", num(env, m.type));
           o.Set("payload", to_buffer(env, m.payload));

@@ -45,6 +45,14 @@ struct PendingStream {
   TimeMs deadline = 0;
   uint32_t seq = 0;  // kPing: the probe's sequence number
   wire::Address to;
+  bool catch_up = false;  // a catch-up pull (SyncMode::kCatchUp)
+};
+
+// What a SYNC we ask for sends, and what we do with the members it teaches us (sync.cc).
+enum class SyncMode : uint8_t {
+  kPushPull,  // our whole table goes too; what we learn is gossiped like any news
+  kPull,      // our own record and a filter of what we know; what we learn is gossiped
+  kCatchUp,   // a pull whose news is not gossiped again (sync.cc, "Catching up")
 };
 
 class EngineState {
@@ -140,13 +148,16 @@ class EngineState {
 
   // ---- sync.cc ----
   void join(const std::vector<wire::Address>& seeds, TimeMs now);
-  // `self_only`: the request carries only our own record (a pull), not the whole table.
   // False if too many streams are pending to start another.
-  bool request_sync(const wire::Address& to, StreamKind kind, TimeMs now, bool self_only = false);
+  bool request_sync(const wire::Address& to, StreamKind kind, TimeMs now,
+                    SyncMode mode = SyncMode::kPushPull);
   uint64_t request_stream(const wire::Address& to, StreamKind kind, std::vector<uint8_t> frame,
                           uint32_t seq, TimeMs now);
-  // Our whole table as a SYNC request or response frame.
-  std::vector<uint8_t> sync_frame(bool response, bool join, bool self_only = false);
+  // Our table as a SYNC request or response frame: every member but those `have` says the
+  // requester already knows (ourselves always, first).
+  std::vector<uint8_t> sync_frame(bool response, bool join, const wire::HaveFilter& have = {});
+  // A pulling SYNC request: our own record and a filter of our table (SyncMode kPull).
+  std::vector<uint8_t> pull_frame();
   void merge(std::vector<wire::MemberRecord>& members, TimeMs now, bool gossip_new = true);
   bool stream_response(uint64_t id, std::span<const uint8_t> frame, TimeMs now);
   void stream_failed(uint64_t id, TimeMs now);
@@ -154,9 +165,9 @@ class EngineState {
                                     TimeMs now);
   bool decode_frame(std::span<const uint8_t> frame, wire::DecodedPacket& out);
   void stream_tick(TimeMs now);
-  // A SYNC with a random live member (anti-entropy; with `pull_only`, a catch-up pull, see
-  // sync.cc "Catching up").
-  void sync_with_random_member(TimeMs now, bool pull_only = false);
+  // A SYNC with a random live member (anti-entropy; a catch-up pull, see sync.cc "Catching
+  // up").
+  void sync_with_random_member(TimeMs now, SyncMode mode);
   void catch_up_tick(TimeMs now);
   TimeMs catch_up_at() const;  // kNever while not armed
   void push_pull_tick(TimeMs now);
@@ -202,12 +213,20 @@ class EngineState {
   // arrived (or when we last asked for a catch-up pull), and when we learned of the most
   // recent new members since (a ring of the last kCatchUpNews; news_count_ counts them all).
   static constexpr size_t kCatchUpNews = 32;
+  // The tail of the chain: after a fruitless catch-up pull, more pulls 4, 8, 16 and 32 probe
+  // periods apart (sync.cc "Catching up").
+  static constexpr TimeMs kCatchUpFirstBackoff = 4;
+  static constexpr TimeMs kCatchUpLastBackoff = 32;
   size_t synced_size_ = 1;
   TimeMs synced_at_ = 0;
   std::array<TimeMs, kCatchUpNews> news_at_{};
   size_t news_count_ = 0;
   // The last whole table we asked for (any SYNC but a join's) taught us of new members.
   bool catch_up_fruitful_ = false;
+  // After a catch-up pull that found nothing: the wait before the next one (doubling), and
+  // whether it is still to come. 0 and false once a whole table came any other way.
+  TimeMs catch_up_backoff_ = 0;
+  bool catch_up_tail_ = false;
   TimeMs reconnect_at_ = kNever;
   TimeMs reap_at_ = kNever;
   // The datagram being handled accused us: a PING in it is answered with our ALIVE.

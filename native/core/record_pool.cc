@@ -2,6 +2,7 @@
 #include "core/record_pool.h"
 
 #include "wire/codec.h"
+#include "wire/have_filter.h"
 
 #include <algorithm>
 #include <cstring>
@@ -81,6 +82,7 @@ RecordPtr RecordPool::intern(wire::MemberRecord&& record) {
   static_cast<wire::MemberRecord&>(*pooled) = std::move(record);
   wire::encode_message(wire::Message{wire::Alive{*pooled}}, pooled->alive_message);
   pooled->alive_message.shrink_to_fit();
+  pooled->name_hash = wire::have_name_hash(pooled->name);
   insert(pooled, hash);
   if (count_ >= sweep_at_) {
     sweep();

@@ -20,6 +20,7 @@ using RecordPtr = std::shared_ptr<const wire::MemberRecord>;
 // (RecordRef) holding it.
 struct PooledRecord : wire::MemberRecord, std::enable_shared_from_this<PooledRecord> {
   std::vector<uint8_t> alive_message;
+  uint64_t name_hash = 0;  // wire::have_name_hash(name): every pull hashes every member
   mutable uint32_t holders = 0;
 };
 
@@ -31,6 +32,11 @@ inline const PooledRecord& pooled(const wire::MemberRecord& record) {
 // The pre-encoded ALIVE of a pooled record.
 inline const std::vector<uint8_t>& pooled_alive_message(const wire::MemberRecord& record) {
   return pooled(record).alive_message;
+}
+
+// The have-filter hash of a pooled record's name (wire/have_filter.h).
+inline uint64_t pooled_name_hash(const wire::MemberRecord& record) {
+  return pooled(record).name_hash;
 }
 
 // A member-table entry's hold on a pooled record: one pointer, where a shared_ptr takes two.

@@ -79,7 +79,10 @@ size_t body_size(const Dead& m) {
   return varint_size(m.incarnation) + string_size(m.target) + string_size(m.from);
 }
 size_t body_size(const Leave& m) { return varint_size(m.incarnation) + string_size(m.name); }
-size_t body_size(const SyncRequest& m) { return members_size(m.members); }
+size_t have_size(const HaveFilter& h) {
+  return h.empty() ? 0 : 8 + 1 + varint_size(h.bits.size()) + h.bits.size();
+}
+size_t body_size(const SyncRequest& m) { return members_size(m.members) + have_size(m.have); }
 size_t body_size(const SyncResponse& m) { return members_size(m.members); }
 size_t body_size(const UserMessage& m) { return m.payload.size(); }
 
@@ -169,7 +172,15 @@ uint8_t* write_body(const Leave& m, uint8_t* p) {
   return write_string(m.name, write_varint(m.incarnation, p));
 }
 uint8_t* write_body(const SyncRequest& m, uint8_t* p) {
-  return write_members(m.join, m.members, p);
+  p = write_members(m.join, m.members, p);
+  // Appended field: present only when there is a filter, so a full SYNC_REQUEST is encoded
+  // exactly as before it existed.
+  if (m.have.empty()) return p;
+  p = write_be64(m.have.salt, p);
+  *p++ = m.have.hashes;
+  p = write_varint(m.have.bits.size(), p);
+  std::memcpy(p, m.have.bits.data(), m.have.bits.size());
+  return p + m.have.bits.size();
 }
 uint8_t* write_body(const SyncResponse& m, uint8_t* p) {
   return write_members(m.join, m.members, p);
@@ -304,6 +315,19 @@ void read_body(ByteReader& r, size_t, Leave& m) {
 }
 void read_body(ByteReader& r, size_t limit, SyncRequest& m) {
   read_members(r, limit, m.join, m.members);
+  m.have = HaveFilter{};
+  if (!r.ok() || r.remaining() == 0) return;
+  m.have.salt = r.be64();
+  m.have.hashes = r.u8();
+  const uint64_t size = r.varint64();
+  if (!r.ok()) return;
+  if (m.have.hashes == 0 || m.have.hashes > kMaxHaveFilterHashes || size == 0) {
+    return r.fail(DecodeError::kBadField);
+  }
+  if (size > kMaxHaveFilterBytes) return r.fail(DecodeError::kOversize);
+  if (size > r.remaining()) return r.fail(DecodeError::kTruncated);
+  const auto bits = r.bytes(static_cast<size_t>(size));
+  m.have.bits.assign(bits.begin(), bits.end());
 }
 void read_body(ByteReader& r, size_t limit, SyncResponse& m) {
   read_members(r, limit, m.join, m.members);

@@ -21,6 +21,9 @@ inline constexpr size_t kDefaultMaxRecordBytes = 1024;
 inline constexpr size_t kMaxNameBytes = 255;
 inline constexpr size_t kMaxRecordBytesCeiling = 64 * 1024;
 inline constexpr size_t kMaxStreamFrameBytes = 64 * 1024 * 1024;
+// A SYNC_REQUEST's have-filter (have_filter.h): at most this many bytes and hash functions.
+inline constexpr size_t kMaxHaveFilterBytes = 1024 * 1024;
+inline constexpr uint8_t kMaxHaveFilterHashes = 16;
 
 // Packet header flags.
 inline constexpr uint8_t kFlagCompound = 0x01;   // more than one message follows
@@ -157,10 +160,22 @@ struct Leave {
   friend bool operator==(const Leave&, const Leave&) = default;
 };
 
+// What the sender of a SYNC_REQUEST already knows: a Bloom filter over (name, incarnation,
+// state) of every member of its table, so the reply need only carry the rest (a pull). Empty
+// `bits`: no filter, the reply carries the whole table. Hashing is in have_filter.h.
+struct HaveFilter {
+  uint64_t salt = 0;   // mixed into every key, fresh per request: a false positive is not repeated
+  uint8_t hashes = 0;  // bits set per key, 1..kMaxHaveFilterHashes
+  std::vector<uint8_t> bits;
+  bool empty() const { return bits.empty(); }
+  friend bool operator==(const HaveFilter&, const HaveFilter&) = default;
+};
+
 // Full-state exchange (anti-entropy), carried over TCP in a length-prefixed frame.
 struct SyncRequest {
   bool join = false;
   std::vector<MemberRecord> members;
+  HaveFilter have;  // appended field (docs/wire.md): an older node ignores it
   friend bool operator==(const SyncRequest&, const SyncRequest&) = default;
 };
 

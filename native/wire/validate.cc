@@ -68,6 +68,12 @@ DecodeError validate_message(const Message& message, const Limits& limits) {
         } else if constexpr (std::is_same_v<T, Leave>) {
           return check_name(m.name);
         } else if constexpr (std::is_same_v<T, SyncRequest> || std::is_same_v<T, SyncResponse>) {
+          if constexpr (std::is_same_v<T, SyncRequest>) {
+            if (!m.have.empty() && (m.have.hashes == 0 || m.have.hashes > kMaxHaveFilterHashes)) {
+              return DecodeError::kBadField;
+            }
+            if (m.have.bits.size() > kMaxHaveFilterBytes) return DecodeError::kOversize;
+          }
           for (const auto& record : m.members) {
             if (const DecodeError error = validate_record(record, limits);
                 error != DecodeError::kNone) {

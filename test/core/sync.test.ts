@@ -7,6 +7,17 @@ const seed = (name: string) => ({ address: addressOf(name), port: 7946 });
 const syncResponse = (members: Msg[], join = false) => codec.encodeFrame({ type: 'sync_response', join, members });
 const syncRequest = (members: Msg[], join = false) => codec.encodeFrame({ type: 'sync_request', join, members });
 
+/** Ticks `a` at each of its deadlines from `from` to `until`, calling `step` after each tick. */
+function eachDeadline(a: TestEngine, from: number, until: number, step: (now: number) => void): void {
+  let now = from;
+  for (let guard = 0; guard < 100000; guard++) {
+    const next = a.native.nextDeadline();
+    if (next === null || next > until) break;
+    now = Math.max(now, next);
+    step(now);
+  }
+}
+
 describe('join', () => {
   it('sends a join SYNC carrying our table to every seed', () => {
     const a = new TestEngine('a');
@@ -210,11 +221,7 @@ describe('serving a SYNC', () => {
 describe('anti-entropy', () => {
   function syncTimes(a: TestEngine, from: number, until: number): number[] {
     const times: number[] = [];
-    let now = from;
-    for (let i = 0; i < 100000; i++) {
-      const next = a.native.nextDeadline();
-      if (next === null || next > until) break;
-      now = Math.max(now, next);
+    eachDeadline(a, from, until, (now) => {
       a.tick(now);
       const out = a.drain();
       for (const d of out.datagrams) {
@@ -228,7 +235,7 @@ describe('anti-entropy', () => {
           a.native.streamFailed(s.id, now);
         }
       }
-    }
+    });
     return times;
   }
 
@@ -286,6 +293,25 @@ describe('anti-entropy', () => {
     expect(Math.max(...firsts)).toBeGreaterThan(10005);
   });
 
+  it('gossips the members a round taught it: a push-pull may be where two sides first meet', () => {
+    const a = new TestEngine('a', { config: { pushPullIntervalMs: 10000 } });
+    a.tick(0);
+    a.learn(['b', 'c', 'd'], 0);
+    let round: { id: unknown } | undefined;
+    let now = 0;
+    for (let guard = 0; guard < 10000 && round === undefined; guard++) {
+      now = Math.max(now, a.native.nextDeadline() ?? now);
+      a.tick(now);
+      round = a.drain().streams.find((s) => s.kind === 'sync');
+    }
+    expect(round).toBeDefined();
+    a.native.streamResponse(round?.id, syncResponse([alive('b').member, alive('x0').member]), now + 1);
+    const gossiped = new Set(
+      messagesOf(a.runAnswering(now + 1, now + 1500).datagrams, 'alive').map((m) => m.member.name),
+    );
+    expect(gossiped.has('x0')).toBe(true);
+  });
+
   it('a SYNC reply refuting our view updates it (higher incarnation wins)', () => {
     const a = new TestEngine('a', { config: { pushPullIntervalMs: 10000 } });
     a.tick(0);
@@ -324,8 +350,9 @@ describe('catching up after a join storm', () => {
     const out = a.runAnswering(21000, 40000);
     const sent = pulls(out);
     expect(sent).toHaveLength(1);
-    // Pull only: the request carries our own record, not the table the peer likely has.
+    // A pull: the request carries our own record and a filter of the rest, not the table.
     expect(sent[0]?.messages[0]?.members.map((m: Msg) => m.name)).toEqual(['a']);
+    expect(sent[0]?.messages[0]?.have).toBeDefined();
     expect(sent[0]?.messages[0]?.join).toBe(false);
     expect(a.counters().syncsRequested).toBe(3); // join, its follow-up, the catch-up
   });
@@ -358,27 +385,68 @@ describe('catching up after a join storm', () => {
     expect(pulls(a.runAnswering(3000, 60000))).toEqual([]);
   });
 
-  it('keeps pulling, two probe periods after each pull that found members gossip had not brought; a fruitless pull ends it', () => {
+  /** Runs `a`, answering probes, and every catch-up pull the moment it is sent; their times. */
+  function answerPulls(a: TestEngine, from: number, until: number, answer: (to: string) => Msg[]): number[] {
+    const times: number[] = [];
+    eachDeadline(a, from, until, (now) => {
+      for (const s of pulls(a.runAnswering(now, now))) {
+        times.push(now);
+        a.native.streamResponse(s.id, syncResponse(answer(s.to)), now);
+      }
+    });
+    return times;
+  }
+
+  it('keeps pulling, two probe periods after each pull that found members gossip had not brought', () => {
     const a = joined();
     a.learn(names('q', 40), 3000);
-    let out = a.runAnswering(3000, 5000);
-    let pull = pulls(out)[0];
-    expect(pull).toBeDefined();
-    // The peer knew two members we had not heard of.
-    a.native.streamResponse(
-      pull?.id,
-      syncResponse([alive(pull?.to).member, alive('x0').member, alive('x1').member]),
-      5001,
+    let found = 0;
+    // Each pull teaches one new member: no news by gossip is needed for the next.
+    const times = answerPulls(a, 3000, 12000, (to) => [alive(to).member, alive(`x${found++}`).member]);
+    expect(times).toEqual([5000, 7000, 9000, 11000]);
+  });
+
+  it('after a fruitless pull, pulls again 4, 8, 16 and 32 probe periods later, then stops; a fruitful one restarts the chain', () => {
+    const a = joined();
+    a.learn(names('q', 40), 3000);
+    // A fruitless pull only says the peer knew no more than we did.
+    const fruitless = answerPulls(a, 3000, 200000, (to) => [alive(to).member]);
+    expect(fruitless).toEqual([5000, 9000, 17000, 33000, 65000]);
+
+    const b = joined();
+    b.learn(names('q', 40), 3000);
+    let pull = 0;
+    const times = answerPulls(b, 3000, 16000, (to) =>
+      ++pull === 2 ? [alive(to).member, alive('late').member] : [alive(to).member],
     );
-    // No news by gossip is needed: the next pull follows two probe periods on.
-    out = a.runAnswering(5001, 7001);
-    pull = pulls(out)[0];
-    expect(pull).toBeDefined();
-    expect(a.native.nextDeadline()).not.toBe(7001);
-    // This one finds nothing new: the next news does not arm another.
-    a.native.streamResponse(pull?.id, syncResponse([alive(pull?.to).member, alive('x0').member]), 7001);
-    a.learn(['r1'], 9000);
-    expect(pulls(a.runAnswering(9000, 30000))).toEqual([]);
+    // Fruitless at 5000, the tail's first pull at 9000 finds `late`: two periods on again.
+    expect(times).toEqual([5000, 9000, 11000, 15000]);
+  });
+
+  it('a pull carries a filter of what we know, and the peer sends back only the rest', () => {
+    const a = joined();
+    a.learn(names('q', 40), 3000);
+    const pull = pulls(a.runAnswering(3000, 5000))[0];
+    expect(pull?.messages[0]?.members.map((m: Msg) => m.name)).toEqual(['a']);
+    expect(pull?.messages[0]?.have).toMatchObject({ hashes: 7 });
+    // 81 members at 10 bits each.
+    expect(pull?.messages[0]?.have.bits.length).toBe(Math.ceil((81 * 10) / 8));
+    // The peer knows what `a` knows, plus one member `a` lacks and a newer p0.
+    const peer = new TestEngine('peer');
+    peer.tick(0);
+    peer.learn(['s1', ...names('p', 39), ...names('q', 40)], 0);
+    peer.receive('p0', [alive('p0', 1n)], 1);
+    peer.learn(['extra'], 2);
+    const reply = codec.decodeFrame(
+      peer.native.serveStream(addressOf('a'), 7946, codec.encodeFrame(pull?.messages[0]), 3),
+    );
+    expect(reply.ok).toBe(true);
+    // Itself first, always; then only what the filter says `a` lacks.
+    expect(reply.messages[0].members.map((m: Msg) => [m.name, m.incarnation])).toEqual([
+      ['peer', 0n],
+      ['p0', 1n],
+      ['extra', 0n],
+    ]);
   });
 
   it('any SYNC it asked for that finds members gossip had not brought starts the chain', () => {
@@ -434,6 +502,19 @@ describe('catching up after a join storm', () => {
     const later = pulls(a.runAnswering(6000, 30000));
     expect(later.map((s) => s.to)).toEqual(['s2']);
     expect(later[0]?.messages[0]?.members.length).toBeGreaterThan(1);
+  });
+
+  it('does not gossip the members a pull taught it (the peer knew them), but gossips what gossip brings', () => {
+    const a = joined();
+    a.learn(names('q', 40), 3000);
+    const pull = pulls(a.runAnswering(3000, 5000))[0];
+    expect(pull).toBeDefined();
+    a.native.streamResponse(pull?.id, syncResponse([alive(pull?.to).member, alive('x0').member]), 5001);
+    a.learn(['g0'], 5001);
+    expect(a.member('x0')).toMatchObject({ state: 'alive' });
+    const gossiped = new Set(messagesOf(a.runAnswering(5001, 6500).datagrams, 'alive').map((m) => m.member.name));
+    expect(gossiped.has('g0')).toBe(true);
+    expect(gossiped.has('x0')).toBe(false);
   });
 
   it('a member that is leaving does not catch up', () => {

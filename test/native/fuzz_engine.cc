@@ -225,6 +225,20 @@ class Harness {
     }
   }
 
+  // A SYNC request, half of them pulls with a have-filter of arbitrary bits.
+  w::SyncRequest sync_request() {
+    w::SyncRequest request;
+    request.join = in_.ConsumeBool();
+    request.members = records();
+    if (in_.ConsumeBool()) {
+      request.have.salt = in_.ConsumeIntegral<uint64_t>();
+      request.have.hashes = in_.ConsumeIntegralInRange<uint8_t>(1, w::kMaxHaveFilterHashes);
+      request.have.bits = in_.ConsumeBytes<uint8_t>(in_.ConsumeIntegralInRange<size_t>(1, 2048));
+      if (request.have.bits.empty()) request.have.bits.push_back(0xff);
+    }
+    return request;
+  }
+
   std::vector<w::MemberRecord> records() {
     std::vector<w::MemberRecord> out(in_.ConsumeIntegralInRange<size_t>(0, 40));
     for (auto& r : out) r = record();
@@ -261,7 +275,7 @@ class Harness {
         return w::encode_frame(w::Ping{seq(), name(), "self"});
       default:
         if (response) return w::encode_frame(w::SyncResponse{in_.ConsumeBool(), records()});
-        return w::encode_frame(w::SyncRequest{in_.ConsumeBool(), records()});
+        return w::encode_frame(sync_request());
     }
   }
 

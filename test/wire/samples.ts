@@ -61,6 +61,13 @@ export const samples = {
     join: true,
     members: [record({ name: 'node-a', incarnation: 1n }), record({ name: 'node-g', state: 'suspect', tags: {} })],
   },
+  // A pull: the requester's own record and a have-filter (native/wire/have_filter.h).
+  sync_pull: {
+    type: 'sync_request',
+    join: false,
+    members: [record({ name: 'node-h', incarnation: 2n })],
+    have: { salt: 0x0123456789abcdefn, hashes: 7, bits: Buffer.from([0x81, 0x00, 0xff, 0x10, 0x42, 0x00, 0x00, 0x08]) },
+  },
   sync_response: {
     type: 'sync_response',
     join: false,
