@@ -340,7 +340,7 @@ void EngineState::push_pull_tick(TimeMs now) {
 // proportional quiet, at 34.5 s, for 1.4 more whole-table pulls per member. At 6,000: more
 // than 200 s (2 pairs still missing), now 32.9 s.
 // A pull carries a filter of what we know (wire/have_filter.h), so a peer sends back only
-// what we lack: a pull from a 10,000-member table costs a 12.5 KB request and, once we are
+// what we lack: a pull from a 10,000-member table costs a 25 KB request and, once we are
 // nearly complete, a reply of a few records, where it was the whole 600 KB table. What it
 // teaches us we do not gossip (stream_response).
 namespace {

@@ -3,8 +3,8 @@
 // A Bloom filter over what the requester knows of each member: its name, incarnation and state.
 // The server sends back only the members whose (name, incarnation, state) the filter does not
 // contain, so pulling a table that is mostly known costs a few kilobytes instead of the whole
-// table. A false positive (about 1 % at the default size) only leaves that member out of this
-// reply: the salt changes with every request, so the next pull misses other members, not the
+// table. A false positive (about 1 in 10,000 at the default size) only leaves that member out of
+// this reply: the salt changes with every request, so the next pull misses other members, not the
 // same one. The hash is fixed here (FNV-1a of the name, then a 64-bit mixer), because two
 // builds must agree on it bit for bit.
 #pragma once
@@ -17,9 +17,12 @@
 
 namespace constellation::wire {
 
-// Bits per member and hash functions of a filter built for a table: about 0.8 % false positives.
-inline constexpr size_t kHaveFilterBitsPerMember = 10;
-inline constexpr uint8_t kHaveFilterHashes = 7;
+// Bits per member and hash functions of a filter built for a table: about 0.01 % false
+// positives (measured 0.01-0.04 %). At 10 bits and 7 hashes (0.8 %), a 100-member join storm
+// converged at 4.6 s instead of 1.7 s: each fresh member's follow-up pull from its seed left
+// out one member in a hundred, and those waited for gossip.
+inline constexpr size_t kHaveFilterBitsPerMember = 20;
+inline constexpr uint8_t kHaveFilterHashes = 14;
 
 // An empty filter sized for `members` entries (at most kMaxHaveFilterBytes).
 HaveFilter make_have_filter(size_t members, uint64_t salt);

@@ -428,9 +428,9 @@ describe('catching up after a join storm', () => {
     a.learn(names('q', 40), 3000);
     const pull = pulls(a.runAnswering(3000, 5000))[0];
     expect(pull?.messages[0]?.members.map((m: Msg) => m.name)).toEqual(['a']);
-    expect(pull?.messages[0]?.have).toMatchObject({ hashes: 7 });
-    // 81 members at 10 bits each.
-    expect(pull?.messages[0]?.have.bits.length).toBe(Math.ceil((81 * 10) / 8));
+    expect(pull?.messages[0]?.have).toMatchObject({ hashes: 14 });
+    // 81 members at 20 bits each.
+    expect(pull?.messages[0]?.have.bits.length).toBe(Math.ceil((81 * 20) / 8));
     // The peer knows what `a` knows, plus one member `a` lacks and a newer p0.
     const peer = new TestEngine('peer');
     peer.tick(0);
