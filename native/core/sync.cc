@@ -44,7 +44,8 @@ std::vector<uint8_t> EngineState::sync_frame(bool response, bool join,
     // Every entry's record is a load from the pool, a miss in a big table: ask a few ahead.
     if (i + kRecordAhead < entries) __builtin_prefetch(table_[i + kRecordAhead].record.get());
     const Member& m = table_[i];
-    if (i != kSelf &&
+    // (Without a filter, as in a join's or a push-pull's whole table, nothing is tested.)
+    if (i != kSelf && !have.empty() &&
         wire::have_filter_contains(have, pooled_name_hash(*m.record), m.incarnation, m.state)) {
       continue;
     }
